@@ -1,0 +1,38 @@
+# The two commands: `make run` (set up, then `dvc repro`) and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := .make/installed
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: run test lint ui bench params setup
+
+setup: $(STAMP)
+
+# Re-install when the project's dependency list changes. torch==2.13.0 resolves to the
+# CPU build on these machines (see README for a CUDA build).
+$(STAMP): pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@mkdir -p .make && touch $(STAMP)
+
+run: $(STAMP)
+	dvc repro
+
+test: $(STAMP) lint
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(PY) -m ruff check pipeline tests bench hydra_plugins
+	$(PY) -m ruff format --check pipeline tests bench hydra_plugins
+
+# Rewrite params.yaml from conf/ (dvc exp run does this by itself).
+params: $(STAMP)
+	$(PY) -m pipeline.config.compose
+
+ui: $(STAMP)
+	mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlflow.db --host 127.0.0.1 --port 5000
+
+bench: $(STAMP)
+	$(PY) bench/render_speed.py

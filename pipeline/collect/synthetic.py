@@ -1,0 +1,113 @@
+"""Collect from the synthetic renderer: training faces per identity and target clips.
+
+Training faces are independent frames whose performance covers every channel's whole
+range (pose, expression, gaze, light, framing), split into ``scenes`` stretches with
+their own background, as footage from several videos would be. A target clip is a
+smooth performance of one identity; its ground truth is the same performance, light and
+background rendered as the identity a swap should produce.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+from omegaconf import DictConfig
+
+from pipeline.errors import UserError
+from pipeline.faces.align import alignment_matrix, transform_points, warp_face
+from pipeline.faces.mask import hull_mask
+from pipeline.synth.background import render_background
+from pipeline.synth.identity import Identity, sample_identity
+from pipeline.synth.performance import (
+    Performance,
+    frame_of,
+    performance_length,
+    random_performance,
+    smooth_performance,
+)
+from pipeline.synth.render import Frame, render_frame
+
+RENDERER_VERSION = "1"  # bump when a change alters rendered pixels
+
+
+@dataclass
+class FaceSample:
+    """One aligned training face and where it came from."""
+
+    index: int
+    scene: int
+    crop: np.ndarray  # (S, S, 3) uint8 BGR
+    mask: np.ndarray  # (S, S) uint8, landmark hull
+    landmarks: np.ndarray  # (68, 2) crop pixel coordinates
+    visible: np.ndarray  # (68,) bool
+    matrix: np.ndarray  # (2, 3) frame -> crop
+    performance: dict[str, float]
+
+
+def check_config(data: DictConfig) -> None:
+    """Reject values the schema's types allow but the renderer cannot use."""
+    names = [i.name for i in data.identities]
+    rules = [
+        (data.frame_size >= 64, "data.frame_size must be at least 64"),
+        (16 <= data.crop_size <= data.frame_size, "data.crop_size must be 16..data.frame_size"),
+        (data.scenes >= 1, "data.scenes must be at least 1"),
+        (data.fps > 0, "data.fps must be positive"),
+        (0 <= data.video_crf <= 51, "data.video_crf must be 0..51 (H.264 CRF)"),
+        (len(names) >= 2, "data.identities needs at least two identities to swap"),
+        (len(set(names)) == len(names), "data.identities names must be unique"),
+    ]
+    rules += [(i.frames >= 1, f"data.identities '{i.name}' needs frames >= 1")
+              for i in data.identities]
+    for t in data.targets:
+        rules += [
+            (t.identity in names, f"data.targets '{t.name}': identity '{t.identity}' is not "
+             "one of data.identities"),
+            (t.swap_to in names, f"data.targets '{t.name}': swap_to '{t.swap_to}' is not "
+             "one of data.identities"),
+            (t.seconds > 0, f"data.targets '{t.name}': seconds must be positive"),
+        ]
+    for ok, message in rules:
+        if not ok:
+            raise UserError(f"{message}; fix it in conf/ or with '-S'.")
+
+
+def identities(data: DictConfig) -> dict[str, Identity]:
+    return {i.name: sample_identity(i.name, i.seed) for i in data.identities}
+
+
+def scene_of(index: int, frames: int, scenes: int) -> int:
+    return min(index * scenes // frames, scenes - 1)
+
+
+def training_faces(idt: Identity, seed: int, frames: int, data: DictConfig) -> Iterator[FaceSample]:
+    """Render, align and mask ``frames`` training faces of ``idt``."""
+    perf = random_performance(seed, frames)
+    backgrounds = [render_background(seed * 1000 + k, data.frame_size) for k in range(data.scenes)]
+    for i in range(frames):
+        scene = scene_of(i, frames, data.scenes)
+        p = frame_of(perf, i)
+        frame = render_frame(idt, p, backgrounds[scene])
+        yield align_sample(frame, data.crop_size, i, scene, p)
+
+
+def align_sample(frame: Frame, size: int, index: int, scene: int, perf: dict) -> FaceSample:
+    matrix = alignment_matrix(frame.landmarks, size)
+    crop = warp_face(frame.image, matrix, size)
+    lm = transform_points(frame.landmarks, matrix)
+    return FaceSample(index, scene, crop, hull_mask(lm, (size, size)), lm, frame.visible, matrix,
+                      perf)
+
+
+def target_performance(seconds: float, fps: float, seed: int) -> Performance:
+    return smooth_performance(seed, max(1, int(round(seconds * fps))), fps)
+
+
+def target_frames(actor: Identity, truth: Identity, perf: Performance, seed: int, size: int
+                  ) -> Iterator[tuple[Frame, Frame]]:
+    """Each frame of a target clip with its ground truth (same performance and scene)."""
+    background = render_background(seed * 1000 + 999, size)
+    for i in range(performance_length(perf)):
+        p = frame_of(perf, i)
+        yield render_frame(actor, p, background), render_frame(truth, p, background)

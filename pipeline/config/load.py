@@ -1,0 +1,96 @@
+"""Read params.yaml (what DVC records) into a typed, validated config.
+
+Stages never compose ``conf/`` themselves: ``dvc exp run`` writes params.yaml from it and
+``dvc repro`` uses params.yaml as it is, so reading params.yaml is the only way a stage
+runs with exactly the parameters DVC recorded. Validation against the schemas happens
+here, before any work, and a problem becomes a ``UserError`` naming the key.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import ConfigKeyError, OmegaConfBaseException, ValidationError
+
+from pipeline.config.schema import GROUP_SCHEMAS, Config
+from pipeline.errors import UserError
+
+
+def _schema_for(group: str, section: Any, source: str) -> DictConfig:
+    key, choices = GROUP_SCHEMAS[group]
+    if not isinstance(section, dict):
+        raise UserError(f"{source}: '{group}' must be a mapping of keys; fix it in conf/{group}/.")
+    choice = section.get(key)
+    if choice not in choices:
+        known = ", ".join(sorted(choices))
+        raise UserError(
+            f"{source}: '{group}.{key}' is {choice!r}, expected one of: {known}; "
+            f"pick one with '-S {group}=<choice>'."
+        )
+    return OmegaConf.structured(choices[choice])
+
+
+def validate(raw: Any, source: str = "params.yaml") -> DictConfig:
+    """Merge ``raw`` (a plain dict) onto the schemas; raise UserError naming a bad key."""
+    if not isinstance(raw, dict):
+        raise UserError(f"{source} does not hold a mapping; regenerate it with 'dvc exp run'.")
+    base = OmegaConf.structured(Config)
+    for group in GROUP_SCHEMAS:
+        if group not in raw:
+            raise UserError(f"{source} has no '{group}' section; regenerate it with 'dvc exp run'.")
+        base[group] = _schema_for(group, raw[group], source)
+    try:
+        cfg = OmegaConf.merge(base, raw)
+    except ConfigKeyError as err:
+        raise UserError(
+            f"{source}: unknown key '{err.full_key}'; remove it or fix its spelling "
+            f"(the known keys are in pipeline/config/schema.py)."
+        ) from err
+    except ValidationError as err:
+        raise UserError(
+            f"{source}: '{err.full_key}' has the wrong type: {err.msg.splitlines()[0]}; "
+            f"fix the value in conf/ or with '-S'."
+        ) from err
+    except OmegaConfBaseException as err:
+        raise UserError(f"{source}: {err.msg.splitlines()[0]} (at '{err.full_key}').") from err
+    missing = sorted(OmegaConf.missing_keys(cfg))
+    if missing:
+        raise UserError(f"{source}: '{missing[0]}' has no value; set it in conf/ or with '-S'.")
+    OmegaConf.set_readonly(cfg, True)
+    return cfg
+
+
+def load_params(path: str | Path = "params.yaml") -> DictConfig:
+    """The validated, read-only config in ``path``."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as err:
+        raise UserError(f"{path} is missing; run 'dvc exp run' or restore it from git.") from err
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise UserError(f"{path} is not valid YAML ({err.problem}); fix or regenerate it.") from err
+    return validate(raw, str(path))
+
+
+def flatten(cfg: DictConfig | dict, prefix: str = "") -> dict[str, Any]:
+    """Dotted keys to leaf values (lists indexed as key.0, key.1), for MLflow params."""
+    node = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else cfg
+    out: dict[str, Any] = {}
+
+    def walk(value: Any, key: str) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, f"{key}.{k}" if key else str(k))
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                walk(v, f"{key}.{i}")
+        else:
+            out[key] = value
+
+    walk(node, prefix)
+    return out

@@ -1,0 +1,62 @@
+"""Face alignment: one similarity transform from landmarks to the template, for every stage.
+
+Collect, generate and real-footage detection all call ``alignment_matrix`` and
+``warp_face``, so training crops and swap crops cannot drift apart. The jaw line is left
+out of the fit (as faceswap does): it slides along the face outline with pose, while
+brows, eyes, nose and mouth are fixed to the face.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from skimage.transform import SimilarityTransform
+
+from pipeline.faces.template import template_points
+
+FIT_POINTS = slice(17, 68)
+
+
+def alignment_matrix(landmarks: np.ndarray, size: int) -> np.ndarray:
+    """The (2, 3) similarity that maps frame coordinates into a ``size`` crop.
+
+    landmarks: (68, 2) frame pixel coordinates (x, y) in iBUG 300-W order.
+    """
+    src = np.asarray(landmarks, np.float64)[FIT_POINTS]
+    dst = template_points(size)[FIT_POINTS]
+    tform = SimilarityTransform.from_estimate(src, dst)
+    if not tform:
+        raise ValueError(f"landmarks do not determine an alignment: {tform}")
+    return tform.params[:2].astype(np.float64)
+
+
+def warp_face(frame: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
+    """The aligned ``size`` x ``size`` crop of ``frame`` under ``matrix``."""
+    # warpAffine has no INTER_AREA: when shrinking a lot, pre-blur to avoid aliasing.
+    scale = matrix_scale(matrix)
+    if scale < 0.5:
+        frame = cv2.GaussianBlur(frame, (0, 0), 0.5 / scale)
+    return cv2.warpAffine(frame, matrix, (size, size), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REFLECT101)
+
+
+def unwarp_face(crop: np.ndarray, matrix: np.ndarray, frame_shape: tuple[int, int]) -> np.ndarray:
+    """Place a crop back into frame coordinates (H, W): the inverse of ``warp_face``."""
+    h, w = frame_shape
+    return cv2.warpAffine(crop, matrix, (w, h), flags=cv2.WARP_INVERSE_MAP | cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT)
+
+
+def transform_points(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """Apply a (2, 3) affine to points (N, 2)."""
+    pts = np.asarray(points, np.float64)
+    return pts @ matrix[:, :2].T + matrix[:, 2]
+
+
+def invert(matrix: np.ndarray) -> np.ndarray:
+    return cv2.invertAffineTransform(matrix)
+
+
+def matrix_scale(matrix: np.ndarray) -> float:
+    """The similarity's scale factor (crop pixels per frame pixel)."""
+    return float(np.sqrt(abs(np.linalg.det(matrix[:, :2]))))

@@ -1,0 +1,78 @@
+"""Video files through the ffmpeg binary that imageio-ffmpeg ships (H.264, AAC audio)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import imageio_ffmpeg
+import numpy as np
+
+from pipeline.errors import UserError
+
+
+class VideoWriter:
+    """Stream BGR frames into an H.264 MP4, muxing an audio file's track if given.
+
+    Use as a context manager; frames are (H, W, 3) uint8 BGR of one size.
+    """
+
+    def __init__(self, path: str | Path, size: tuple[int, int], fps: float, crf: int = 18,
+                 audio_path: str | Path | None = None, audio_codec: str = "aac"):
+        self.path = Path(path)
+        self._gen = imageio_ffmpeg.write_frames(
+            str(self.path), size, fps=fps, codec="libx264", quality=None,
+            output_params=["-crf", str(crf), "-preset", "medium"],
+            audio_path=str(audio_path) if audio_path else None,
+            audio_codec=audio_codec if audio_path else None,
+            macro_block_size=1, ffmpeg_log_level="error",
+        )
+        self._gen.send(None)
+        self.frames = 0
+
+    def write(self, frame_bgr: np.ndarray) -> None:
+        self._gen.send(np.ascontiguousarray(frame_bgr[..., ::-1]))
+        self.frames += 1
+
+    def close(self) -> None:
+        self._gen.close()
+
+    def __enter__(self) -> VideoWriter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def read_frames(path: str | Path) -> Iterator[np.ndarray]:
+    """Yield (H, W, 3) uint8 BGR frames; a file ffmpeg cannot decode is a UserError."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"video {path} does not exist; check the path in the config.")
+    try:
+        gen = imageio_ffmpeg.read_frames(str(path))
+        meta = next(gen)
+    except (RuntimeError, OSError, StopIteration) as err:
+        raise UserError(f"video {path} cannot be decoded ({_first_line(err)}); "
+                        "re-encode it or remove it from the config.") from err
+    w, h = meta["size"]
+    for buf in gen:
+        yield np.frombuffer(buf, np.uint8).reshape(h, w, 3)[..., ::-1]
+
+
+def probe(path: str | Path) -> dict:
+    """Streams of a media file as ffmpeg reports them (no ffprobe ships with the wheel)."""
+    exe = imageio_ffmpeg.get_ffmpeg_exe()
+    out = subprocess.run([exe, "-hide_banner", "-i", str(path)], capture_output=True, text=True)
+    text = out.stderr
+    streams = re.findall(r"Stream #\d+:\d+.*?: (Video|Audio): (\w+)", text)
+    dur = re.search(r"Duration: (\d+):(\d+):([\d.]+)", text)
+    seconds = (int(dur[1]) * 3600 + int(dur[2]) * 60 + float(dur[3])) if dur else None
+    return {"streams": [{"type": t.lower(), "codec": c} for t, c in streams],
+            "seconds": seconds}
+
+
+def _first_line(err: BaseException) -> str:
+    return (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
