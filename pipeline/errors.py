@@ -13,7 +13,9 @@ class UserError(Exception):
 
 def debug_requested() -> bool:
     """Tracebacks are shown when FACEPIPE_DEBUG=1 or HYDRA_FULL_ERROR=1 is set."""
-    return any(os.environ.get(k, "") not in ("", "0") for k in ("FACEPIPE_DEBUG", "HYDRA_FULL_ERROR"))
+    return any(
+        os.environ.get(k, "") not in ("", "0") for k in ("FACEPIPE_DEBUG", "HYDRA_FULL_ERROR")
+    )
 
 
 def run_entry_point(name: str, main: Callable[[], None]) -> None:

@@ -61,8 +61,9 @@ def _is_dvc(cmdline: str) -> bool:
 
 def git_revision(root: Path) -> str:
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
-                             text=True, timeout=10)
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10
+        )
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return out.stdout.strip() or "unknown"
@@ -81,7 +82,9 @@ def _experiment_id(mlflow, name: str, artifacts: str | None) -> str:
 
 def _parent_run_id(mlflow, exp_id: str, key: str, cfg: DictConfig, root: Path) -> str:
     found = mlflow.search_runs(
-        [exp_id], filter_string=f"tags.`{EXECUTION_TAG}` = '{key}'", output_format="list",
+        [exp_id],
+        filter_string=f"tags.`{EXECUTION_TAG}` = '{key}'",
+        output_format="list",
         max_results=1,
     )
     if found:
@@ -101,8 +104,9 @@ def _parent_run_id(mlflow, exp_id: str, key: str, cfg: DictConfig, root: Path) -
 
 
 @contextlib.contextmanager
-def stage_run(cfg: DictConfig, stage: str, stage_params: dict[str, Any] | None = None
-              ) -> Iterator[Any]:
+def stage_run(
+    cfg: DictConfig, stage: str, stage_params: dict[str, Any] | None = None
+) -> Iterator[Any]:
     """Open the stage's run, nested under this execution's parent run, and yield it.
 
     The parent carries every parameter (flattened); the stage run carries its own.

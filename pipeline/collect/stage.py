@@ -29,17 +29,25 @@ def collect_synthetic(data: DictConfig, faces_dir: Path, targets_dir: Path) -> d
     synthetic.check_config(data)
     people = synthetic.identities(data)
     total = sum(i.frames for i in data.identities) + sum(
-        2 * int(round(t.seconds * data.fps)) for t in data.targets)
+        2 * int(round(t.seconds * data.fps)) for t in data.targets
+    )
     stats: dict = {"faces": {}, "targets": {}}
     previews: dict[str, list[np.ndarray]] = {}
     start = time.perf_counter()
     with tqdm(total=total, desc="collect", unit="frame") as bar:
         for conf in data.identities:
-            writer = FaceFolderWriter(faces_dir / conf.name, conf.name, data.crop_size, {
-                "kind": "synthetic", "renderer_version": synthetic.RENDERER_VERSION,
-                "seed": conf.seed, "parameters": people[conf.name].to_dict(),
-                "consent": "not required: a procedurally generated person",
-            })
+            writer = FaceFolderWriter(
+                faces_dir / conf.name,
+                conf.name,
+                data.crop_size,
+                {
+                    "kind": "synthetic",
+                    "renderer_version": synthetic.RENDERER_VERSION,
+                    "seed": conf.seed,
+                    "parameters": people[conf.name].to_dict(),
+                    "consent": "not required: a procedurally generated person",
+                },
+            )
             previews[conf.name] = []
             for s in synthetic.training_faces(people[conf.name], conf.seed, conf.frames, data):
                 writer.add(s, {"kind": "synthetic", "scene": s.scene, "frame": s.index})
@@ -66,11 +74,13 @@ def _write_target(data: DictConfig, t: DictConfig, people: dict, folder: Path, b
     with tempfile.TemporaryDirectory() as tmp:
         wav = Path(tmp) / "audio.wav"
         write_wav(wav, soundtrack(n / data.fps, data.audio_hz, t.seed))
-        with VideoWriter(folder / "video.mp4", size, data.fps, data.video_crf, wav) as v_out, \
-                VideoWriter(folder / "ground_truth.mp4", size, data.fps, data.video_crf,
-                            wav) as gt_out:
-            frames = synthetic.target_frames(people[t.identity], people[t.swap_to], perf, t.seed,
-                                             data.frame_size)
+        with (
+            VideoWriter(folder / "video.mp4", size, data.fps, data.video_crf, wav) as v_out,
+            VideoWriter(folder / "ground_truth.mp4", size, data.fps, data.video_crf, wav) as gt_out,
+        ):
+            frames = synthetic.target_frames(
+                people[t.identity], people[t.swap_to], perf, t.seed, data.frame_size
+            )
             for a, b in frames:
                 v_out.write(a.image)
                 gt_out.write(b.image)
@@ -78,11 +88,19 @@ def _write_target(data: DictConfig, t: DictConfig, people: dict, folder: Path, b
                 truth.append(b)
                 bar.update(2)
     write_track(folder / "track.npz", actor, truth, perf)
-    write_meta(folder / "meta.json", {
-        "clip": t.name, "identity": t.identity, "swap_to": t.swap_to, "fps": data.fps,
-        "frames": n, "size": data.frame_size, "seed": t.seed,
-        "renderer_version": synthetic.RENDERER_VERSION,
-    })
+    write_meta(
+        folder / "meta.json",
+        {
+            "clip": t.name,
+            "identity": t.identity,
+            "swap_to": t.swap_to,
+            "fps": data.fps,
+            "frames": n,
+            "size": data.frame_size,
+            "seed": t.seed,
+            "renderer_version": synthetic.RENDERER_VERSION,
+        },
+    )
     return n
 
 
@@ -118,6 +136,8 @@ def main() -> None:
             mlflow.log_artifact(str(sheet), "collect")
         for t in data.targets:
             mlflow.log_artifact(str(TARGETS_DIR / t.name / "video.mp4"), f"collect/{t.name}")
-        print(f"collect: {sum(stats['faces'].values())} faces, "
-              f"{sum(stats['targets'].values())} target frames in {stats['seconds']:.1f} s "
-              f"(MLflow run {run.info.run_id})")
+        print(
+            f"collect: {sum(stats['faces'].values())} faces, "
+            f"{sum(stats['targets'].values())} target frames in {stats['seconds']:.1f} s "
+            f"(MLflow run {run.info.run_id})"
+        )

@@ -58,14 +58,19 @@ def check_config(data: DictConfig) -> None:
         (len(names) >= 2, "data.identities needs at least two identities to swap"),
         (len(set(names)) == len(names), "data.identities names must be unique"),
     ]
-    rules += [(i.frames >= 1, f"data.identities '{i.name}' needs frames >= 1")
-              for i in data.identities]
+    rules += [
+        (i.frames >= 1, f"data.identities '{i.name}' needs frames >= 1") for i in data.identities
+    ]
     for t in data.targets:
         rules += [
-            (t.identity in names, f"data.targets '{t.name}': identity '{t.identity}' is not "
-             "one of data.identities"),
-            (t.swap_to in names, f"data.targets '{t.name}': swap_to '{t.swap_to}' is not "
-             "one of data.identities"),
+            (
+                t.identity in names,
+                f"data.targets '{t.name}': identity '{t.identity}' is not one of data.identities",
+            ),
+            (
+                t.swap_to in names,
+                f"data.targets '{t.name}': swap_to '{t.swap_to}' is not one of data.identities",
+            ),
             (t.seconds > 0, f"data.targets '{t.name}': seconds must be positive"),
         ]
     for ok, message in rules:
@@ -96,16 +101,18 @@ def align_sample(frame: Frame, size: int, index: int, scene: int, perf: dict) ->
     matrix = alignment_matrix(frame.landmarks, size)
     crop = warp_face(frame.image, matrix, size)
     lm = transform_points(frame.landmarks, matrix)
-    return FaceSample(index, scene, crop, hull_mask(lm, (size, size)), lm, frame.visible, matrix,
-                      perf)
+    return FaceSample(
+        index, scene, crop, hull_mask(lm, (size, size)), lm, frame.visible, matrix, perf
+    )
 
 
 def target_performance(seconds: float, fps: float, seed: int) -> Performance:
     return smooth_performance(seed, max(1, int(round(seconds * fps))), fps)
 
 
-def target_frames(actor: Identity, truth: Identity, perf: Performance, seed: int, size: int
-                  ) -> Iterator[tuple[Frame, Frame]]:
+def target_frames(
+    actor: Identity, truth: Identity, perf: Performance, seed: int, size: int
+) -> Iterator[tuple[Frame, Frame]]:
     """Each frame of a target clip with its ground truth (same performance and scene)."""
     background = render_background(seed * 1000 + 999, size)
     for i in range(performance_length(perf)):

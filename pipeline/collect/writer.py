@@ -36,23 +36,29 @@ class FaceFolderWriter:
         self.folder = folder
         (folder / "masks").mkdir(parents=True, exist_ok=True)
         self.records: list[dict] = []
-        self.meta = {"identity": identity, "crop_size": crop_size, "landmarks": "ibug68",
-                     "alignment": "pipeline.faces.align"}
+        self.meta = {
+            "identity": identity,
+            "crop_size": crop_size,
+            "landmarks": "ibug68",
+            "alignment": "pipeline.faces.align",
+        }
         _json(folder / "identity.json", provenance)
 
     def add(self, s: FaceSample, source: dict) -> None:
         name = f"{s.index:05d}.png"
         cv2.imwrite(str(self.folder / name), s.crop)
         cv2.imwrite(str(self.folder / "masks" / name), s.mask)
-        self.records.append({
-            "file": name,
-            "mask": f"masks/{name}",
-            "landmarks": np.round(s.landmarks, 3).tolist(),
-            "visible": s.visible.astype(int).tolist(),
-            "matrix": np.round(s.matrix, 6).tolist(),
-            "source": source,
-            "performance": {k: round(v, 4) for k, v in s.performance.items()},
-        })
+        self.records.append(
+            {
+                "file": name,
+                "mask": f"masks/{name}",
+                "landmarks": np.round(s.landmarks, 3).tolist(),
+                "visible": s.visible.astype(int).tolist(),
+                "matrix": np.round(s.matrix, 6).tolist(),
+                "source": source,
+                "performance": {k: round(v, 4) for k, v in s.performance.items()},
+            }
+        )
 
     def close(self) -> None:
         _json(self.folder / "index.json", {**self.meta, "faces": self.records})

@@ -50,8 +50,9 @@ def validate(raw: Any, source: str = "params.yaml") -> DictConfig:
             f"(the known keys are in pipeline/config/schema.py)."
         ) from err
     except ValidationError as err:
+        key = _locate(raw, err.full_key, err.msg)
         raise UserError(
-            f"{source}: '{err.full_key}' has the wrong type: {err.msg.splitlines()[0]}; "
+            f"{source}: '{key}' has the wrong type: {err.msg.splitlines()[0]}; "
             f"fix the value in conf/ or with '-S'."
         ) from err
     except OmegaConfBaseException as err:
@@ -61,6 +62,30 @@ def validate(raw: Any, source: str = "params.yaml") -> DictConfig:
         raise UserError(f"{source}: '{missing[0]}' has no value; set it in conf/ or with '-S'.")
     OmegaConf.set_readonly(cfg, True)
     return cfg
+
+
+def _locate(raw: Any, key: str, msg: str) -> str:
+    """The dotted path of ``key`` in ``raw``.
+
+    OmegaConf reports only the leaf name for a bad value inside a list of typed items;
+    find the path whose leaf is ``key`` and whose value the message quotes.
+    """
+    found: list[str] = []
+
+    def walk(node: Any, path: str) -> None:
+        items = (
+            node.items()
+            if isinstance(node, dict)
+            else (enumerate(node) if isinstance(node, list) else [])
+        )
+        for k, v in items:
+            p = f"{path}[{k}]" if isinstance(node, list) else (f"{path}.{k}" if path else str(k))
+            if str(k) == key.rsplit(".", 1)[-1] and f"'{v}'" in msg:
+                found.append(p)
+            walk(v, p)
+
+    walk(raw, "")
+    return found[0] if found and "." not in key else key
 
 
 def load_params(path: str | Path = "params.yaml") -> DictConfig:

@@ -36,15 +36,21 @@ def warp_face(frame: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
     scale = matrix_scale(matrix)
     if scale < 0.5:
         frame = cv2.GaussianBlur(frame, (0, 0), 0.5 / scale)
-    return cv2.warpAffine(frame, matrix, (size, size), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_REFLECT101)
+    return cv2.warpAffine(
+        frame, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101
+    )
 
 
 def unwarp_face(crop: np.ndarray, matrix: np.ndarray, frame_shape: tuple[int, int]) -> np.ndarray:
     """Place a crop back into frame coordinates (H, W): the inverse of ``warp_face``."""
     h, w = frame_shape
-    return cv2.warpAffine(crop, matrix, (w, h), flags=cv2.WARP_INVERSE_MAP | cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_CONSTANT)
+    return cv2.warpAffine(
+        crop,
+        matrix,
+        (w, h),
+        flags=cv2.WARP_INVERSE_MAP | cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+    )
 
 
 def transform_points(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:

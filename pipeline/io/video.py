@@ -19,15 +19,27 @@ class VideoWriter:
     Use as a context manager; frames are (H, W, 3) uint8 BGR of one size.
     """
 
-    def __init__(self, path: str | Path, size: tuple[int, int], fps: float, crf: int = 18,
-                 audio_path: str | Path | None = None, audio_codec: str = "aac"):
+    def __init__(
+        self,
+        path: str | Path,
+        size: tuple[int, int],
+        fps: float,
+        crf: int = 18,
+        audio_path: str | Path | None = None,
+        audio_codec: str = "aac",
+    ):
         self.path = Path(path)
         self._gen = imageio_ffmpeg.write_frames(
-            str(self.path), size, fps=fps, codec="libx264", quality=None,
+            str(self.path),
+            size,
+            fps=fps,
+            codec="libx264",
+            quality=None,
             output_params=["-crf", str(crf), "-preset", "medium"],
             audio_path=str(audio_path) if audio_path else None,
             audio_codec=audio_codec if audio_path else None,
-            macro_block_size=1, ffmpeg_log_level="error",
+            macro_block_size=1,
+            ffmpeg_log_level="error",
         )
         self._gen.send(None)
         self.frames = 0
@@ -55,8 +67,10 @@ def read_frames(path: str | Path) -> Iterator[np.ndarray]:
         gen = imageio_ffmpeg.read_frames(str(path))
         meta = next(gen)
     except (RuntimeError, OSError, StopIteration) as err:
-        raise UserError(f"video {path} cannot be decoded ({_first_line(err)}); "
-                        "re-encode it or remove it from the config.") from err
+        raise UserError(
+            f"video {path} cannot be decoded ({_first_line(err)}); "
+            "re-encode it or remove it from the config."
+        ) from err
     w, h = meta["size"]
     for buf in gen:
         yield np.frombuffer(buf, np.uint8).reshape(h, w, 3)[..., ::-1]
@@ -70,8 +84,7 @@ def probe(path: str | Path) -> dict:
     streams = re.findall(r"Stream #\d+:\d+.*?: (Video|Audio): (\w+)", text)
     dur = re.search(r"Duration: (\d+):(\d+):([\d.]+)", text)
     seconds = (int(dur[1]) * 3600 + int(dur[2]) * 60 + float(dur[3])) if dur else None
-    return {"streams": [{"type": t.lower(), "codec": c} for t, c in streams],
-            "seconds": seconds}
+    return {"streams": [{"type": t.lower(), "codec": c} for t, c in streams], "seconds": seconds}
 
 
 def _first_line(err: BaseException) -> str:

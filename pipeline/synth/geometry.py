@@ -77,7 +77,14 @@ def build_head(idt: Identity, mouth_open: float = 0.0) -> Head:
     v = 1 + idt.hair_volume
     hair = _ell([0, 0.12 + 0.5 * idt.hair_volume, -0.08], [hw * v, 0.95 * v, 0.88 * v])
     return Head(
-        cranium, jaw, nose, ear_l, ear_r, neck, hair, hairline=idt.hairline,
+        cranium,
+        jaw,
+        nose,
+        ear_l,
+        ear_r,
+        neck,
+        hair,
+        hairline=idt.hairline,
         hair_length=idt.hair_length,
     )
 
@@ -163,7 +170,9 @@ def _eye_points(cx: float, idt: Identity, blink: float) -> np.ndarray:
     return np.array(pts)
 
 
-def eye_outline(cx: float, idt: Identity, blink: float, n: int = 12) -> tuple[np.ndarray, np.ndarray]:
+def eye_outline(
+    cx: float, idt: Identity, blink: float, n: int = 12
+) -> tuple[np.ndarray, np.ndarray]:
     """Dense upper and lower lid curves (n points each) of the eye at x=cx."""
     w = 0.11 * idt.eye_size
     up = 0.055 * idt.eye_size * (1 - 0.92 * blink)

@@ -122,7 +122,9 @@ def render_frame(idt: Identity, perf: dict[str, float], background: np.ndarray) 
     paint_expression(atlas, idt, lm2d, perf)
     map_x = (px - X0) * PPU
     # Clamp within each layer so a point below the face layer never reads hair.
-    map_y = np.clip((Y0 - py) * PPU, 0, HAIR_ROW - 1) + np.where(sid == _HAIR_ID, HAIR_ROW, 0).astype(np.float32)
+    map_y = np.clip((Y0 - py) * PPU, 0, HAIR_ROW - 1) + np.where(
+        sid == _HAIR_ID, HAIR_ROW, 0
+    ).astype(np.float32)
     albedo = cv2.remap(atlas, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
     fr0 = min(boxes[k][0] for k in _SKIN_IDS) - r0
@@ -166,8 +168,11 @@ def _hair_depth(ell: Ellipsoid, head: Head, rot: np.ndarray, x, y) -> np.ndarray
 def _unit_normal(ell: Ellipsoid, px, py, pz):
     """Unit outward normal of ``ell``'s level set through p, and the level f = |q|^2 - 1."""
     m = ell.orient.astype(np.float32)
-    d = (px - np.float32(ell.centre[0]), py - np.float32(ell.centre[1]),
-         pz - np.float32(ell.centre[2]))
+    d = (
+        px - np.float32(ell.centre[0]),
+        py - np.float32(ell.centre[1]),
+        pz - np.float32(ell.centre[2]),
+    )
     ia = (1 / ell.axes).astype(np.float32)
     # Orientations are tilts about x, so x never mixes with y or z.
     q = [d[0] * ia[0]]

@@ -53,8 +53,9 @@ def base_atlas(idt: Identity) -> np.ndarray:
     skin = np.array(idt.skin, np.float32)
 
     # Low-frequency blotches, cheek blush, darker eye sockets and neck.
-    blotch = cv2.resize(rng.normal(0, 1, (9, 7)).astype(np.float32), (TEX_W, TEX_H),
-                        interpolation=cv2.INTER_CUBIC)
+    blotch = cv2.resize(
+        rng.normal(0, 1, (9, 7)).astype(np.float32), (TEX_W, TEX_H), interpolation=cv2.INTER_CUBIC
+    )
     face = skin[None, None] * (1 + 0.035 * blotch[..., None])
     blush = sum(_gauss(hx, hy, s * 0.42, -0.28, 0.14, 0.1) for s in (-1, 1))
     face = face * (1 + blush[..., None] * np.array([-0.06, -0.05, 0.05], np.float32))
@@ -72,8 +73,11 @@ def base_atlas(idt: Identity) -> np.ndarray:
     _paint_brows(face, idt)
 
     # Hair: strands are fast along x and slow along y.
-    strands = cv2.resize(rng.normal(0, 1, (12, 140)).astype(np.float32), (TEX_W, TEX_H),
-                         interpolation=cv2.INTER_LINEAR)
+    strands = cv2.resize(
+        rng.normal(0, 1, (12, 140)).astype(np.float32),
+        (TEX_W, TEX_H),
+        interpolation=cv2.INTER_LINEAR,
+    )
     hair = np.array(idt.hair_colour, np.float32)[None, None] * (1 + 0.18 * strands[..., None])
     hair = np.clip(hair * 255 + 6, 0, 255).astype(np.uint8)
     return np.concatenate([face, hair], 0)
@@ -115,8 +119,9 @@ def _paint_eye(atlas: np.ndarray, idt: Identity, cx: float, expr: dict) -> None:
     layer = np.empty_like(patch)
     layer[:] = _bgr255(np.array([0.86, 0.89, 0.92]) * 0.95)
     iris_r = 0.042 * idt.eye_size
-    centre = np.array([[cx + expr["gaze_x"] * 0.045 * idt.eye_size,
-                        EYE_Y + 0.006 + expr["gaze_y"] * 0.018]])
+    centre = np.array(
+        [[cx + expr["gaze_x"] * 0.045 * idt.eye_size, EYE_Y + 0.006 + expr["gaze_y"] * 0.018]]
+    )
     c = tuple(int(v) for v in (_fixed(centre)[0] - offset))
     r = int(iris_r * PPU * _ONE)
     cv2.circle(layer, c, r, _bgr255(idt.iris), -1, cv2.LINE_AA, _SHIFT)
@@ -130,12 +135,20 @@ def _paint_eye(atlas: np.ndarray, idt: Identity, cx: float, expr: dict) -> None:
     patch[:] = (patch * (1 - a) + layer * a).astype(np.uint8)
     lash = _bgr255(np.array(idt.hair_colour) * 0.4)
     cv2.polylines(patch, [_fixed(upper) - offset], False, lash, 2, cv2.LINE_AA, _SHIFT)
-    cv2.polylines(patch, [_fixed(lower) - offset], False,
-                  _bgr255(np.array(idt.skin) * 0.75), 1, cv2.LINE_AA, _SHIFT)
+    cv2.polylines(
+        patch,
+        [_fixed(lower) - offset],
+        False,
+        _bgr255(np.array(idt.skin) * 0.75),
+        1,
+        cv2.LINE_AA,
+        _SHIFT,
+    )
 
 
-def _paint_mouth(atlas: np.ndarray, idt: Identity, outer: np.ndarray, inner: np.ndarray,
-                 mouth_open: float) -> None:
+def _paint_mouth(
+    atlas: np.ndarray, idt: Identity, outer: np.ndarray, inner: np.ndarray, mouth_open: float
+) -> None:
     r0, r1, c0, c1 = _patch_box(outer)
     offset = np.array([c0, r0]) * _ONE
     patch = atlas[r0:r1, c0:c1]
@@ -146,8 +159,14 @@ def _paint_mouth(atlas: np.ndarray, idt: Identity, outer: np.ndarray, inner: np.
         layer = np.empty_like(patch)
         layer[:] = (40, 28, 70)
         teeth_bottom = inner[2, 1] - 0.05  # upper teeth show below the upper lip
-        teeth = np.array([[inner[0, 0], inner[2, 1] + 0.02], [inner[4, 0], inner[2, 1] + 0.02],
-                          [inner[4, 0], teeth_bottom], [inner[0, 0], teeth_bottom]])
+        teeth = np.array(
+            [
+                [inner[0, 0], inner[2, 1] + 0.02],
+                [inner[4, 0], inner[2, 1] + 0.02],
+                [inner[4, 0], teeth_bottom],
+                [inner[0, 0], teeth_bottom],
+            ]
+        )
         cv2.fillPoly(layer, [_fixed(teeth) - offset], (225, 235, 238), cv2.LINE_AA, _SHIFT)
         a = (mask.astype(np.float32) / 255)[..., None]
         patch[:] = (patch * (1 - a) + layer * a).astype(np.uint8)

@@ -1,0 +1,62 @@
+"""`dvc repro collect` in a fresh repository writes faces and target clips, then no-ops."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import mlflow
+import numpy as np
+import pytest
+import yaml
+
+from pipeline.config.compose import compose_conf
+from pipeline.io.video import probe
+from tests.conftest import run
+
+
+@pytest.mark.slow
+def test_dvc_repro_collect_writes_outputs_and_then_reruns_nothing(scratch_repo):
+    repo = scratch_repo
+    params = compose_conf(["experiment=smoke"], conf_dir=repo / "conf")
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "smoke"], repo)
+
+    proc = run(["dvc", "repro", "collect"], repo)
+    assert "Running stage 'collect'" in proc.stdout
+
+    faces = repo / "data/faces"
+    for ident in params["data"]["identities"]:
+        folder = faces / ident["name"]
+        index = json.loads((folder / "index.json").read_text())
+        assert len(index["faces"]) == ident["frames"] == len(list(folder.glob("*.png")))
+        first = index["faces"][0]
+        crop = cv2.imread(str(folder / first["file"]))
+        mask = cv2.imread(str(folder / first["mask"]), cv2.IMREAD_GRAYSCALE)
+        size = params["data"]["crop_size"]
+        assert crop.shape == (size, size, 3) and mask.shape == (size, size)
+        assert np.array(first["landmarks"]).shape == (68, 2)
+        assert json.loads((folder / "identity.json").read_text())["kind"] == "synthetic"
+
+    clip = repo / "data/targets/a_to_b"
+    for video in ("video.mp4", "ground_truth.mp4"):
+        assert {s["type"] for s in probe(clip / video)["streams"]} == {"video", "audio"}
+    track = np.load(clip / "track.npz")
+    meta = json.loads((clip / "meta.json").read_text())
+    assert track["landmarks"].shape == (meta["frames"], 68, 2) == track["truth_landmarks"].shape
+    assert track["performance"].shape[0] == meta["frames"]
+
+    again = run(["dvc", "repro"], repo)
+    assert "Running stage" not in again.stdout
+
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{repo / 'mlflow.db'}")
+    exp = client.get_experiment_by_name("facepipe")
+    stage = [
+        r
+        for r in client.search_runs([exp.experiment_id])
+        if r.data.tags.get("facepipe.stage") == "collect"
+    ]
+    assert len(stage) == 1
+    assert stage[0].data.metrics["faces.synth_a"] == 40
+    artifacts = [a.path for a in client.list_artifacts(stage[0].info.run_id, "collect")]
+    assert "collect/faces_grid.png" in artifacts

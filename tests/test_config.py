@@ -1,0 +1,108 @@
+"""conf/ composes into params.yaml; bad keys and types stop a stage with one sentence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from hydra.errors import ConfigCompositionException
+from omegaconf.errors import ReadonlyConfigError
+
+from pipeline.config.compose import compose_conf
+from pipeline.config.load import flatten, load_params, validate
+from pipeline.errors import UserError
+from tests.conftest import ROOT, run
+
+
+def test_params_yaml_is_the_composition_of_conf():
+    committed = yaml.safe_load((ROOT / "params.yaml").read_text())
+    assert committed == compose_conf(), "params.yaml drifted from conf/: run `make params`"
+
+
+@pytest.mark.parametrize(
+    "preset", sorted(p.stem for p in (ROOT / "conf/experiment").glob("*.yaml"))
+)
+def test_every_experiment_preset_composes_and_validates(preset):
+    cfg = validate(compose_conf([f"experiment={preset}"]))
+    assert cfg.data.identities
+
+
+def test_every_group_choice_composes():
+    for group in ("data", "tracking"):
+        for choice in (ROOT / "conf" / group).glob("*.yaml"):
+            validate(compose_conf([f"{group}={choice.stem}"]))
+
+
+def test_composition_rejects_unknown_key_and_wrong_type():
+    with pytest.raises(ConfigCompositionException, match="data.crop_sise"):
+        compose_conf(["data.crop_sise=32"])
+    with pytest.raises(ConfigCompositionException, match="data.crop_size"):
+        compose_conf(["data.crop_size=big"])
+    # Hydra's `+` appends even to a typed node; the stage's own check still refuses it.
+    with pytest.raises(UserError, match="unknown key 'data.extra'"):
+        validate(compose_conf(["+data.extra=1"]))
+
+
+def _params(tmp_path: Path, edit) -> Path:
+    raw = compose_conf()
+    edit(raw)
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+def test_load_params_names_an_unknown_key(tmp_path):
+    path = _params(tmp_path, lambda r: r["data"].update(frame_sise=3))
+    with pytest.raises(UserError, match=r"unknown key 'data.frame_sise'"):
+        load_params(path)
+
+
+def test_load_params_names_a_wrongly_typed_key(tmp_path):
+    path = _params(tmp_path, lambda r: r["data"]["identities"][1].update(frames="many"))
+    with pytest.raises(UserError, match=r"'data.identities\[1\].frames' has the wrong type"):
+        load_params(path)
+
+
+def test_load_params_names_an_unknown_group_choice(tmp_path):
+    path = _params(tmp_path, lambda r: r["tracking"].update(backend="postgres"))
+    with pytest.raises(UserError, match=r"'tracking.backend' is 'postgres'"):
+        load_params(path)
+
+
+def test_loaded_config_is_read_only_and_flattens():
+    cfg = load_params(ROOT / "params.yaml")
+    with pytest.raises(ReadonlyConfigError):
+        cfg.data.crop_size = 3
+    flat = flatten(cfg)
+    assert flat["data.identities.0.name"] == "synth_a"
+    assert flat["tracking.backend"] == "sqlite"
+
+
+@pytest.mark.slow
+def test_stage_reports_a_config_error_in_one_sentence(tmp_path):
+    _params(tmp_path, lambda r: r["data"].update(crop_size="huge"))
+    proc = run(
+        ["python", "-m", "pipeline.collect"],
+        tmp_path,
+        check=False,
+        env={"PYTHONPATH": str(ROOT), "DVC_ROOT": str(tmp_path)},
+    )
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert lines == [lines[-1]] and "data.crop_size" in lines[0], proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "data").exists()
+    assert not (tmp_path / "mlflow.db").exists()
+
+
+@pytest.mark.slow
+def test_debug_flag_shows_the_traceback(tmp_path):
+    _params(tmp_path, lambda r: r["data"].update(crop_size="huge"))
+    proc = run(
+        ["python", "-m", "pipeline.collect"],
+        tmp_path,
+        check=False,
+        env={"PYTHONPATH": str(ROOT), "HYDRA_FULL_ERROR": "1"},
+    )
+    assert proc.returncode != 0 and "Traceback" in proc.stderr
