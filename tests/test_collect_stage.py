@@ -60,3 +60,24 @@ def test_dvc_repro_collect_writes_outputs_and_then_reruns_nothing(scratch_repo):
     assert stage[0].data.metrics["faces.synth_a"] == 40
     artifacts = [a.path for a in client.list_artifacts(stage[0].info.run_id, "collect")]
     assert "collect/faces_grid.png" in artifacts
+
+
+@pytest.mark.slow
+def test_dvc_exp_run_composes_conf_with_types_and_tags_the_parent_run(scratch_repo):
+    repo = scratch_repo
+    bad = run(["dvc", "exp", "run", "-S", "data.crop_size=abc"], repo, check=False)
+    assert bad.returncode != 0 and "data.crop_size" in bad.stdout + bad.stderr
+
+    run(["dvc", "exp", "run", "-n", "tiny-crops", "-S", "experiment=smoke",
+         "-S", "data.crop_size=48"], repo)
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    assert params["data"]["crop_size"] == 48 and params["data"]["frame_size"] == 128
+    first = json.loads((repo / "data/faces/synth_a/index.json").read_text())
+    assert first["crop_size"] == 48
+
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{repo / 'mlflow.db'}")
+    exp = client.get_experiment_by_name("facepipe")
+    parents = [r for r in client.search_runs([exp.experiment_id])
+               if "mlflow.parentRunId" not in r.data.tags]
+    assert [p.data.tags["dvc.exp_name"] for p in parents] == ["tiny-crops"]
+    assert parents[0].data.params["data.crop_size"] == "48"

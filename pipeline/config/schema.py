@@ -47,7 +47,7 @@ class SyntheticDataConf:
     identities: list[IdentityConf] = field(
         default_factory=lambda: [
             IdentityConf(name="synth_a", seed=11),
-            IdentityConf(name="synth_b", seed=23),
+            IdentityConf(name="synth_b", seed=8),
         ]
     )
     targets: list[TargetConf] = field(
