@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import cv2
 import mlflow
@@ -68,8 +69,20 @@ def test_dvc_exp_run_composes_conf_with_types_and_tags_the_parent_run(scratch_re
     bad = run(["dvc", "exp", "run", "-S", "data.crop_size=abc"], repo, check=False)
     assert bad.returncode != 0 and "data.crop_size" in bad.stdout + bad.stderr
 
-    run(["dvc", "exp", "run", "-n", "tiny-crops", "-S", "experiment=smoke",
-         "-S", "data.crop_size=48"], repo)
+    run(
+        [
+            "dvc",
+            "exp",
+            "run",
+            "-n",
+            "tiny-crops",
+            "-S",
+            "experiment=smoke",
+            "-S",
+            "data.crop_size=48",
+        ],
+        repo,
+    )
     params = yaml.safe_load((repo / "params.yaml").read_text())
     assert params["data"]["crop_size"] == 48 and params["data"]["frame_size"] == 128
     first = json.loads((repo / "data/faces/synth_a/index.json").read_text())
@@ -77,7 +90,41 @@ def test_dvc_exp_run_composes_conf_with_types_and_tags_the_parent_run(scratch_re
 
     client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{repo / 'mlflow.db'}")
     exp = client.get_experiment_by_name("facepipe")
-    parents = [r for r in client.search_runs([exp.experiment_id])
-               if "mlflow.parentRunId" not in r.data.tags]
+    parents = [
+        r
+        for r in client.search_runs([exp.experiment_id])
+        if "mlflow.parentRunId" not in r.data.tags
+    ]
     assert [p.data.tags["dvc.exp_name"] for p in parents] == ["tiny-crops"]
     assert parents[0].data.params["data.crop_size"] == "48"
+
+
+@pytest.mark.slow
+def test_queued_experiment_logs_into_the_projects_store(scratch_repo):
+    repo = scratch_repo
+    params = compose_conf(["experiment=smoke"], conf_dir=repo / "conf")
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "smoke"], repo)
+
+    run(["dvc", "exp", "run", "--queue", "-n", "queued-one", "-S", "data.crop_size=40"], repo)
+    run(["dvc", "queue", "start"], repo)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        status = run(["dvc", "queue", "status"], repo).stdout
+        if "Success" in status or "Failed" in status:
+            break
+        time.sleep(2)
+    assert "Success" in status, status
+
+    # The run reached the project's own store, not the temporary copy's.
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{repo / 'mlflow.db'}")
+    exp = client.get_experiment_by_name("facepipe")
+    parents = [
+        r
+        for r in client.search_runs([exp.experiment_id])
+        if "mlflow.parentRunId" not in r.data.tags
+    ]
+    assert [p.data.tags["dvc.exp_name"] for p in parents] == ["queued-one"]
+    assert parents[0].data.params["data.crop_size"] == "40"
+    assert list((repo / "mlartifacts").rglob("faces_grid.png"))
+    assert "queued-one" in run(["dvc", "exp", "show", "--no-pager"], repo).stdout

@@ -14,9 +14,18 @@ from pipeline.synth.render import render_frame
 from pipeline.viz.grid import image_grid
 
 _NEUTRAL = {k: (lo + hi) / 2 for k, (lo, hi) in FIELDS.items()} | {
-    "mouth_open": 0.0, "smile": 0.0, "blink": 0.0, "gaze_x": 0.0, "gaze_y": 0.0,
-    "light_azimuth": -25.0, "light_elevation": 25.0, "light_warmth": 0.0,
-    "light_intensity": 1.0, "scale": 1.0, "shift_x": 0.0, "shift_y": 0.0,
+    "mouth_open": 0.0,
+    "smile": 0.0,
+    "blink": 0.0,
+    "gaze_x": 0.0,
+    "gaze_y": 0.0,
+    "light_azimuth": -25.0,
+    "light_elevation": 25.0,
+    "light_warmth": 0.0,
+    "light_intensity": 1.0,
+    "scale": 1.0,
+    "shift_x": 0.0,
+    "shift_y": 0.0,
 }
 POSES = [
     {},
