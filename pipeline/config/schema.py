@@ -58,6 +58,69 @@ class SyntheticDataConf:
 
 
 @dataclass
+class ModelConf:
+    """A face-swap autoencoder (pipeline/train/models). Resolutions are derived:
+    the encoder halves ``input_size`` once per entry of ``encoder_dims``; the decoder
+    doubles once for the inter block and once per entry of ``decoder_dims``."""
+
+    arch: str = "df"  # df: one decoder per identity; liae: shared decoder, inter_AB/inter_B
+    input_size: int = 64
+    encoder_dims: list[int] = field(default_factory=lambda: [32, 64, 128, 256])
+    kernel_size: int = 5
+    latent_dim: int = 256  # dense bottleneck width
+    inter_dims: int = 256  # channels of the inter tensor before its upscale
+    inter_upscale_dims: int = 128  # channels after the inter block's pixel-shuffle upscale
+    decoder_dims: list[int] = field(default_factory=lambda: [128, 64, 32])
+
+
+@dataclass
+class AugmentConf:
+    warp: bool = True  # faceswap's random warp: input warped, target not
+    warp_scale: float = 0.035  # grid noise, as a share of the crop side
+    flip: float = 0.5  # probability
+    rotate: float = 10.0  # degrees, uniform +-
+    zoom: float = 0.05  # uniform +- scale change
+    shift: float = 0.05  # uniform +- share of the crop side
+    lab_l: float = 0.12  # L* jitter, share of the range
+    lab_ab: float = 0.06  # a*/b* jitter, share of the range
+
+
+@dataclass
+class TrainConf:
+    batch_size: int = 16
+    max_steps: int = 1400
+    lr: float = 2.0e-4
+    betas: list[float] = field(default_factory=lambda: [0.5, 0.999])
+    weight_decay: float = 0.0
+    schedule: str = "cosine"  # constant | cosine (after warmup)
+    warmup_steps: int = 50
+    grad_clip: float = 1.0  # max gradient norm; 0 disables
+    loss: str = "l1"  # l1 | mse, the per-pixel term
+    dssim_weight: float = 1.0
+    mask_weight: float = 0.5  # predicted mask vs the landmark-hull mask
+    eye_weight: float = 3.0  # priority multipliers inside eye and mouth regions
+    mouth_weight: float = 2.0
+    background_weight: float = 0.1  # loss weight outside the face mask
+    val_fraction: float = 0.05
+    val_every: int = 200  # steps
+    checkpoint_every: int = 100  # steps
+    preview_every: int = 200  # steps
+    preview_faces: int = 6
+    num_workers: int = 0  # augmentation processes; 0 suits 2 CPU cores, raise on GPU machines
+    augment: AugmentConf = field(default_factory=AugmentConf)
+
+
+@dataclass
+class TrainerConf:
+    accelerator: str = "cpu"  # cpu | gpu | auto
+    devices: int = 1
+    strategy: str = "auto"  # auto | ddp | ddp_spawn ...
+    precision: str = "32-true"  # bf16-mixed on GPUs
+    num_nodes: int = 1
+    deterministic: bool = True
+
+
+@dataclass
 class SqliteTrackingConf:
     backend: str = "sqlite"
     experiment: str = "facepipe"
@@ -76,6 +139,9 @@ class ServerTrackingConf:
 class Config:
     seed: int = 0
     data: Any = MISSING
+    model: ModelConf = field(default_factory=ModelConf)
+    train: TrainConf = field(default_factory=TrainConf)
+    trainer: TrainerConf = field(default_factory=TrainerConf)
     tracking: Any = MISSING
 
 
@@ -93,6 +159,8 @@ def register_configs() -> None:
 
     cs = ConfigStore.instance()
     cs.store(name="config_schema", node=Config)
+    for group, node in (("model", ModelConf), ("train", TrainConf), ("trainer", TrainerConf)):
+        cs.store(group=group, name=f"{group}_schema", node=node)
     for group, (_, schemas) in GROUP_SCHEMAS.items():
         for choice, node in schemas.items():
             cs.store(group=group, name=f"{choice}_schema", node=node)

@@ -1,0 +1,80 @@
+"""Callbacks: atomic checkpoints for resume, and preview grids logged to MLflow."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytorch_lightning as pl
+import torch
+
+from pipeline.train.module import to_float
+from pipeline.viz.grid import image_grid
+
+PREVIEW_ROWS = ("{a}", "{a}→{a}", "{a}→{b}", "{b}", "{b}→{b}", "{b}→{a}")
+
+
+class AtomicCheckpoint(pl.Callback):
+    """Writes ``last.ckpt`` every N steps and at the end, via a temporary file and a
+    rename, so a process killed mid-write never leaves a broken checkpoint."""
+
+    def __init__(self, folder: Path, every: int):
+        self.path = Path(folder) / "last.ckpt"
+        self.every = max(1, every)
+
+    def _save(self, trainer: pl.Trainer) -> None:
+        tmp = self.path.with_name(f".last.ckpt.tmp-{os.getpid()}")
+        trainer.save_checkpoint(tmp, weights_only=False)
+        if trainer.is_global_zero:
+            os.replace(tmp, self.path)
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        if trainer.global_step % self.every == 0:
+            self._save(trainer)
+
+    def on_train_end(self, trainer, pl_module) -> None:
+        self._save(trainer)
+
+
+def preview_grid(module: pl.LightningModule, batch: dict[str, torch.Tensor]) -> np.ndarray:
+    """Rows A, A→A, A→B, B, B→B, B→A over fixed held-out faces: (H, W, 3) uint8 BGR."""
+    rows: list[torch.Tensor] = []
+    was_training = module.training
+    module.eval()
+    with torch.no_grad():
+        for src in (0, 1):
+            faces = to_float(batch["target"][:, src].to(module.device))
+            rows.append(faces)
+            for dst in (src, 1 - src):
+                rows.append(module(faces, dst)[0])
+    module.train(was_training)
+    tiles = [(t.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).cpu().numpy()
+             for row in rows for t in row]
+    a, b = module.identities
+    labels = [r.format(a=a, b=b) for r in PREVIEW_ROWS]
+    return image_grid(tiles, cols=len(rows[0]), labels=labels)
+
+
+class PreviewLogger(pl.Callback):
+    """Logs the preview grid every N steps as an MLflow image series (a slider in the UI)."""
+
+    def __init__(self, batch: dict[str, torch.Tensor], every: int, run_id: str | None):
+        self.batch, self.every, self.run_id = batch, max(1, every), run_id
+        self.last: np.ndarray | None = None
+
+    def _log(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
+        grid = preview_grid(module, self.batch)
+        self.last = grid
+        if trainer.is_global_zero and self.run_id:
+            import mlflow
+
+            mlflow.MlflowClient().log_image(self.run_id, grid[..., ::-1].copy(), key="preview",
+                                            step=trainer.global_step)
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        if trainer.global_step % self.every == 0:
+            self._log(trainer, pl_module)
+
+    def on_train_end(self, trainer, pl_module) -> None:
+        self._log(trainer, pl_module)

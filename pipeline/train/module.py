@@ -1,0 +1,72 @@
+"""The LightningModule: one training step reconstructs a warped face of every identity
+through that identity's decoder. The network is injected, so every architecture trains
+with the same module."""
+
+from __future__ import annotations
+
+import math
+
+import pytorch_lightning as pl
+import torch
+from omegaconf import DictConfig, OmegaConf
+from torch import nn
+
+from pipeline.train.losses import swap_losses
+
+
+def to_float(images: torch.Tensor) -> torch.Tensor:
+    return images.float().div_(255)
+
+
+class SwapModule(pl.LightningModule):
+    def __init__(self, model: nn.Module, train: DictConfig, identities: list[str]):
+        super().__init__()
+        self.model = model
+        self.cfg = train
+        self.identities = identities
+        self.save_hyperparameters({"train": OmegaConf.to_container(train),
+                                   "identities": identities})
+
+    def forward(self, x: torch.Tensor, identity: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.model(x, identity)
+
+    def losses(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Loss terms per identity ('<name>/<term>') and the overall 'loss'."""
+        out: dict[str, torch.Tensor] = {}
+        total = 0.0
+        for k, name in enumerate(self.identities):
+            pred, pred_mask = self.model(to_float(batch["input"][:, k]), k)
+            terms = swap_losses(pred, pred_mask, to_float(batch["target"][:, k]),
+                                batch["mask"][:, k], batch["priority"][:, k], self.cfg)
+            out |= {f"{name}/{t}": v for t, v in terms.items()}
+            total = total + terms["total"]
+        out["loss"] = total
+        return out
+
+    def training_step(self, batch, batch_idx):
+        losses = self.losses(batch)
+        self.log_dict({f"train/{k}": v.detach() for k, v in losses.items()}, prog_bar=False,
+                      sync_dist=False)
+        self.log("loss", losses["loss"].detach(), prog_bar=True, logger=False)
+        return losses["loss"]
+
+    def validation_step(self, batch, batch_idx):
+        losses = self.losses(batch)
+        self.log_dict({f"val/{k}": v for k, v in losses.items()}, sync_dist=True)
+
+    def configure_optimizers(self):
+        cfg = self.cfg
+        opt = torch.optim.AdamW(self.parameters(), lr=cfg.lr, betas=tuple(cfg.betas),
+                                weight_decay=cfg.weight_decay)
+        warm, total = max(cfg.warmup_steps, 0), max(cfg.max_steps, 1)
+
+        def factor(step: int) -> float:
+            if step < warm:
+                return (step + 1) / warm
+            if cfg.schedule == "cosine":
+                p = min(1.0, (step - warm) / max(1, total - warm))
+                return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * p))
+            return 1.0
+
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, factor)
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}

@@ -1,0 +1,44 @@
+"""Which checkpoint, if any, a train run continues from.
+
+A checkpoint is valid for a run when the run's fingerprint (parameters that shape
+training, and the faces it reads) matches the one stored beside it; otherwise the
+folder is cleared and training starts over.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import torch
+from omegaconf import DictConfig, OmegaConf
+
+
+def fingerprint(cfg: DictConfig, faces_dir: Path, identities: list[str]) -> str:
+    h = hashlib.sha256()
+    keep = {k: OmegaConf.to_container(cfg[k]) for k in ("model", "train")}
+    keep["seed"] = cfg.seed
+    # Devices and strategy change speed, not the run; workers do not change batches.
+    keep["trainer"] = {"precision": cfg.trainer.precision}
+    keep["train"].pop("num_workers", None)
+    h.update(json.dumps(keep, sort_keys=True).encode())
+    for name in identities:
+        index = faces_dir / name / "index.json"
+        h.update(index.read_bytes() if index.is_file() else b"")
+        h.update("\n".join(sorted(p.name for p in (faces_dir / name).glob("*.png"))).encode())
+    return h.hexdigest()
+
+
+def checkpoint_to_resume(folder: Path, fp: str) -> tuple[Path | None, int]:
+    """(last.ckpt, its step) when it belongs to this run; else clear the folder."""
+    last, stamp = folder / "last.ckpt", folder / "fingerprint.txt"
+    if last.is_file() and stamp.is_file() and stamp.read_text().strip() == fp:
+        step = torch.load(last, map_location="cpu", weights_only=False).get("global_step", 0)
+        return last, int(step)
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    stamp.write_text(fp + "\n")
+    return None, 0

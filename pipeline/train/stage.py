@@ -1,0 +1,192 @@
+"""The train stage: read params.yaml, train (resuming if interrupted), export the model."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import os
+import time
+import warnings
+from pathlib import Path
+
+import cv2
+import pytorch_lightning as pl
+from omegaconf import DictConfig, OmegaConf
+
+from pipeline.config.load import load_params
+from pipeline.errors import UserError
+from pipeline.io.atomic import atomic_outputs
+from pipeline.tracking import stage_run, tracking_uri
+from pipeline.train.callbacks import AtomicCheckpoint, PreviewLogger
+from pipeline.train.data import FaceDataModule
+from pipeline.train.export import export_model
+from pipeline.train.models.swap import build_model
+from pipeline.train.module import SwapModule
+from pipeline.train.resume import checkpoint_to_resume, fingerprint
+
+FACES_DIR = Path("data/faces")
+MODELS_DIR = Path("models")
+CHECKPOINTS = Path("checkpoints/train")
+REPORT = Path("reports/train.json")
+LOSS_CSV = Path("reports/train_loss.csv")
+
+log = logging.getLogger("pipeline.train")
+
+
+class SpeedMeter(pl.Callback):
+    """Training samples per second over the run, after a few warm-up steps."""
+
+    def __init__(self, batch_size: int, skip: int = 3):
+        self.batch_size, self.skip = batch_size, skip
+        self.steps, self.start = 0, None
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        if self.steps == self.skip:
+            self.start = time.perf_counter()
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        self.steps += 1
+
+    @property
+    def samples_per_second(self) -> float:
+        if self.start is None or self.steps <= self.skip:
+            return float("nan")
+        # Each sample holds one face of every identity; count faces per identity once.
+        return (self.steps - self.skip) * self.batch_size / (time.perf_counter() - self.start)
+
+
+class LossHistory(pl.Callback):
+    """Per-step losses for the DVC plot (reports/train_loss.csv)."""
+
+    def __init__(self):
+        self.rows: list[dict] = []
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        m = trainer.callback_metrics
+        row = {"step": trainer.global_step}
+        row |= {k.removeprefix("train/"): round(float(v), 6) for k, v in m.items()
+                if k.startswith("train/")}
+        self.rows.append(row)
+
+
+def check_config(cfg: DictConfig, identities: list[str]) -> None:
+    t = cfg.train
+    rules = [
+        (t.batch_size >= 1, "train.batch_size must be at least 1"),
+        (t.max_steps >= 1, "train.max_steps must be at least 1"),
+        (t.lr > 0, "train.lr must be positive"),
+        (t.schedule in ("constant", "cosine"), "train.schedule must be constant or cosine"),
+        (t.loss in ("l1", "mse"), "train.loss must be l1 or mse"),
+        (0 <= t.val_fraction < 0.5, "train.val_fraction must be in [0, 0.5)"),
+        (len(identities) >= 2, "data.identities must name at least two identities"),
+    ]
+    for ok, message in rules:
+        if not ok:
+            raise UserError(f"{message}; fix it in conf/ or with '-S'.")
+
+
+def _is_worker_rank() -> bool:
+    """True in the extra processes that DDP launches (they must not log or export)."""
+    return os.environ.get("LOCAL_RANK", "0") != "0" or os.environ.get("NODE_RANK", "0") != "0"
+
+
+def train(cfg: DictConfig, run_id: str | None) -> dict:
+    identities = [i.name for i in cfg.data.identities]
+    check_config(cfg, identities)
+    pl.seed_everything(cfg.seed, workers=True, verbose=False)
+    dm = FaceDataModule(FACES_DIR, identities, cfg.model.input_size, cfg.train, cfg.seed)
+    dm.setup()
+    model = build_model(cfg.model, len(identities))
+    module = SwapModule(model, cfg.train, identities)
+
+    fp = fingerprint(cfg, FACES_DIR, identities)
+    ckpt, step = (None, 0) if _is_worker_rank() else checkpoint_to_resume(CHECKPOINTS, fp)
+    if ckpt is not None:
+        print(f"train: resuming from step {step} of {cfg.train.max_steps} ({ckpt})", flush=True)
+
+    logger = False
+    if run_id is not None:
+        from pytorch_lightning.loggers import MLFlowLogger
+
+        logger = MLFlowLogger(experiment_name=cfg.tracking.experiment, run_id=run_id,
+                              tracking_uri=tracking_uri(cfg.tracking))
+    speed, history = SpeedMeter(cfg.train.batch_size), LossHistory()
+    preview = PreviewLogger(dm.preview_batch(cfg.train.preview_faces), cfg.train.preview_every,
+                            run_id)
+    tr = cfg.trainer
+    trainer = pl.Trainer(
+        accelerator=tr.accelerator, devices=tr.devices, strategy=tr.strategy,
+        num_nodes=tr.num_nodes, precision=tr.precision, deterministic=tr.deterministic,
+        max_steps=cfg.train.max_steps, max_epochs=1,
+        val_check_interval=cfg.train.val_every, check_val_every_n_epoch=None,
+        num_sanity_val_steps=0, logger=logger, log_every_n_steps=min(10, cfg.train.val_every),
+        callbacks=[AtomicCheckpoint(CHECKPOINTS, cfg.train.checkpoint_every), preview, speed,
+                   history],
+        gradient_clip_val=cfg.train.grad_clip or None, enable_checkpointing=False,
+        use_distributed_sampler=False, enable_model_summary=False,
+    )
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", ".*does not have many workers.*")
+        warnings.filterwarnings("ignore", ".*isinstance.treespec, LeafSpec.*")
+        trainer.fit(module, dm, ckpt_path=ckpt)
+
+    metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
+    return {
+        "trainer": trainer, "module": module, "preview": preview.last, "history": history.rows,
+        "resumed_from_step": step, "fingerprint": fp, "identities": identities,
+        "report": {
+            "steps": int(trainer.global_step),
+            "samples_per_second": round(speed.samples_per_second, 2),
+            "resumed_from_step": step,
+            "train_loss": round(metrics.get("train/loss", float("nan")), 6),
+            "val_loss": round(metrics.get("val/loss", float("nan")), 6),
+        },
+    }
+
+
+def write_outputs(cfg: DictConfig, result: dict) -> None:
+    meta = {
+        "model": OmegaConf.to_container(cfg.model), "identities": result["identities"],
+        "input_size": cfg.model.input_size, "steps": result["report"]["steps"],
+        "fingerprint": result["fingerprint"], "seed": cfg.seed,
+    }
+    with atomic_outputs(MODELS_DIR) as (models_tmp,):
+        export_model(result["module"].model, models_tmp, meta)
+        if result["preview"] is not None:
+            cv2.imwrite(str(models_tmp / "preview.png"), result["preview"])
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_outputs(REPORT, LOSS_CSV) as (report_tmp, csv_tmp):
+        report_tmp.write_text(json.dumps(result["report"], indent=1) + "\n")
+        keys = sorted({k for r in result["history"] for k in r} - {"step"})
+        with csv_tmp.open("w", newline="") as f:
+            w = csv.DictWriter(f, ["step", *keys])
+            w.writeheader()
+            w.writerows(result["history"])
+
+
+def main() -> None:
+    cfg = load_params()
+    logging.getLogger("pytorch_lightning.utilities.rank_zero").setLevel(logging.WARNING)
+    if _is_worker_rank():
+        train(cfg, None)
+        return
+    params = {k: OmegaConf.to_container(cfg[k]) for k in ("model", "train", "trainer")}
+    with stage_run(cfg, "train", params) as run:
+        import mlflow
+
+        result = train(cfg, run.info.run_id)
+        if not result["trainer"].is_global_zero:
+            return
+        write_outputs(cfg, result)
+        client = mlflow.MlflowClient()
+        rid = run.info.run_id
+        for k, v in result["report"].items():
+            client.log_metric(rid, f"report/{k}", float(v))
+        client.log_artifact(rid, str(MODELS_DIR / "model.safetensors"), "train")
+        client.log_artifact(rid, str(MODELS_DIR / "model.json"), "train")
+        if (MODELS_DIR / "preview.png").is_file():
+            client.log_artifact(rid, str(MODELS_DIR / "preview.png"), "train")
+        r = result["report"]
+        print(f"train: {r['steps']} steps, {r['samples_per_second']} samples/s, "
+              f"train loss {r['train_loss']}, val loss {r['val_loss']} (MLflow run {rid})")
