@@ -36,3 +36,4 @@ ui: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/render_speed.py
+	$(PY) bench/train_speed.py

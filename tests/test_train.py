@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -71,17 +72,27 @@ def _fit(cfg, faces_dir: Path, steps: int) -> list[float]:
     dm = FaceDataModule(faces_dir, names, cfg.model.input_size, cfg.train, cfg.seed)
     module = SwapModule(build_model(cfg.model), cfg.train, names)
     history = LossHistory()
-    trainer = pl.Trainer(accelerator="cpu", max_steps=steps, max_epochs=1, logger=False,
-                         enable_checkpointing=False, enable_progress_bar=False,
-                         enable_model_summary=False, deterministic=True, limit_val_batches=0,
-                         callbacks=[history], use_distributed_sampler=False)
+    trainer = pl.Trainer(
+        accelerator="cpu",
+        max_steps=steps,
+        max_epochs=1,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        deterministic=True,
+        limit_val_batches=0,
+        callbacks=[history],
+        use_distributed_sampler=False,
+    )
     trainer.fit(module, dm)
     return [r["loss"] for r in history.rows]
 
 
 def test_a_few_steps_reduce_the_loss(faces_dir):
-    cfg = smoke_cfg("train.max_steps=60", "train.lr=1e-3", "train.batch_size=8",
-                    "train.augment.warp=false")
+    cfg = smoke_cfg(
+        "train.max_steps=60", "train.lr=1e-3", "train.batch_size=8", "train.augment.warp=false"
+    )
     losses = _fit(cfg, faces_dir, 60)
     assert np.mean(losses[-10:]) < 0.9 * np.mean(losses[:5])
 
@@ -109,14 +120,24 @@ def _step_of(ckpt: Path) -> int:
 @pytest.mark.slow
 def test_sigkill_then_dvc_repro_resumes_and_matches_an_uninterrupted_run(scratch_repo):
     repo = scratch_repo
-    _smoke_repo(repo, "train.max_steps=120", "train.checkpoint_every=10",
-                "train.val_every=40", "train.preview_every=40")
+    _smoke_repo(
+        repo,
+        "train.max_steps=120",
+        "train.checkpoint_every=10",
+        "train.val_every=40",
+        "train.preview_every=40",
+    )
     run(["dvc", "repro", "collect"], repo)
 
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
-    proc = subprocess.Popen([str(BIN / "dvc"), "repro", "train"], cwd=repo, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [str(BIN / "dvc"), "repro", "train"],
+        cwd=repo,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     ckpt = repo / "checkpoints/train/last.ckpt"
     deadline = time.monotonic() + 240
     while not (ckpt.is_file() and _step_of(ckpt) >= 30):
@@ -139,27 +160,40 @@ def test_sigkill_then_dvc_repro_resumes_and_matches_an_uninterrupted_run(scratch
     assert "Running stage" not in again.stdout, "a finished run must not re-run"
 
     # The same run without interruption ends with the same weights.
-    run(["dvc", "repro", "-f", "train"], repo, env={"FACEPIPE_EXECUTION": "fresh"})
+    shutil.rmtree(repo / "checkpoints")
+    fresh = run(["dvc", "repro", "-f", "train"], repo, env={"FACEPIPE_EXECUTION": "fresh"})
+    assert "resuming" not in fresh.stdout
     weights_fresh = load_file(str(repo / "models/model.safetensors"))
     for k, v in weights_fresh.items():
         assert torch.allclose(v, weights_resumed[k], atol=1e-6), k
 
     client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{repo / 'mlflow.db'}")
     exp = client.get_experiment_by_name("facepipe")
-    trains = [r for r in client.search_runs([exp.experiment_id])
-              if r.data.tags.get("facepipe.stage") == "train"]
-    assert trains
-    history = client.get_metric_history(trains[0].info.run_id, "train/loss")
-    assert len(history) >= 3
-    images = [a.path for a in client.list_artifacts(trains[0].info.run_id, "images")]
+    trains = [
+        r
+        for r in client.search_runs([exp.experiment_id])
+        if r.data.tags.get("facepipe.stage") == "train"
+    ]
+    resumed_run = next(
+        r for r in trains if r.data.metrics.get("report/resumed_from_step") == killed_at
+    )
+    history = client.get_metric_history(resumed_run.info.run_id, "train/loss")
+    assert len(history) >= 3 and min(h.step for h in history) >= killed_at
+    images = [a.path for a in client.list_artifacts(resumed_run.info.run_id, "images")]
     assert any("preview" in p for p in images), images
 
 
 @pytest.mark.slow
 def test_ddp_on_two_cpu_processes(scratch_repo):
     repo = scratch_repo
-    _smoke_repo(repo, "trainer=ddp", "trainer.accelerator=cpu", "trainer.devices=2",
-                "trainer.precision=32-true", "train.max_steps=4")
+    _smoke_repo(
+        repo,
+        "trainer=ddp",
+        "trainer.accelerator=cpu",
+        "trainer.devices=2",
+        "trainer.precision=32-true",
+        "train.max_steps=4",
+    )
     run(["dvc", "repro", "collect"], repo)
     proc = run(["python", "-m", "pipeline.train"], repo, env={"DVC_ROOT": str(repo)})
     report = json.loads((repo / "reports/train.json").read_text())

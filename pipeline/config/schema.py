@@ -66,11 +66,11 @@ class ModelConf:
     arch: str = "df"  # df: one decoder per identity; liae: shared decoder, inter_AB/inter_B
     input_size: int = 64
     encoder_dims: list[int] = field(default_factory=lambda: [32, 64, 128, 256])
-    kernel_size: int = 5
+    kernel_size: int = 3
     latent_dim: int = 256  # dense bottleneck width
     inter_dims: int = 256  # channels of the inter tensor before its upscale
-    inter_upscale_dims: int = 128  # channels after the inter block's pixel-shuffle upscale
-    decoder_dims: list[int] = field(default_factory=lambda: [128, 64, 32])
+    inter_upscale_dims: int = 96  # channels after the inter block's pixel-shuffle upscale
+    decoder_dims: list[int] = field(default_factory=lambda: [96, 48, 24])
 
 
 @dataclass
@@ -88,8 +88,8 @@ class AugmentConf:
 @dataclass
 class TrainConf:
     batch_size: int = 16
-    max_steps: int = 1400
-    lr: float = 2.0e-4
+    max_steps: int = 1800
+    lr: float = 1.0e-3
     betas: list[float] = field(default_factory=lambda: [0.5, 0.999])
     weight_decay: float = 0.0
     schedule: str = "cosine"  # constant | cosine (after warmup)
@@ -115,7 +115,7 @@ class TrainerConf:
     accelerator: str = "cpu"  # cpu | gpu | auto
     devices: int = 1
     strategy: str = "auto"  # auto | ddp | ddp_spawn ...
-    precision: str = "32-true"  # bf16-mixed on GPUs
+    precision: str = "bf16-mixed"  # autocast; CPUs with AVX512-BF16/AMX and GPUs gain most
     num_nodes: int = 1
     deterministic: bool = True
 

@@ -51,21 +51,27 @@ def random_affine(rng: np.random.Generator, size: int, aug: DictConfig) -> np.nd
 def random_warp(rng: np.random.Generator, image: np.ndarray, scale: float) -> np.ndarray:
     """Resample ``image`` through a jittered 5x5 control grid (faceswap's random warp)."""
     size = image.shape[0]
-    lin = np.linspace(0, size - 1, _GRID, dtype=np.float32)
-    gx, gy = np.meshgrid(lin, lin)
     noise = rng.normal(0, scale * size, (2, _GRID, _GRID)).astype(np.float32)
     noise[:, [0, -1], :] = 0  # keep the border in place so no empty edges appear
     noise[:, :, [0, -1]] = 0
-    map_x = cv2.resize(gx + noise[0], (size, size), interpolation=cv2.INTER_CUBIC)
-    map_y = cv2.resize(gy + noise[1], (size, size), interpolation=cv2.INTER_CUBIC)
+    # Only the displacement is interpolated, so zero noise is exactly the identity.
+    ident = np.arange(size, dtype=np.float32)
+    map_x = ident[None, :] + cv2.resize(noise[0], (size, size), interpolation=cv2.INTER_CUBIC)
+    map_y = ident[:, None] + cv2.resize(noise[1], (size, size), interpolation=cv2.INTER_CUBIC)
     return cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101)
 
 
-def shift_lab(rng: np.random.Generator, images: list[np.ndarray], aug: DictConfig
-              ) -> list[np.ndarray]:
+def shift_lab(
+    rng: np.random.Generator, images: list[np.ndarray], aug: DictConfig
+) -> list[np.ndarray]:
     """The same random L*, a*, b* offsets applied to each image."""
-    offset = np.array([rng.uniform(-aug.lab_l, aug.lab_l), *rng.uniform(-aug.lab_ab, aug.lab_ab, 2)],
-                      np.float32) * 255
+    offset = (
+        np.array(
+            [rng.uniform(-aug.lab_l, aug.lab_l), *rng.uniform(-aug.lab_ab, aug.lab_ab, 2)],
+            np.float32,
+        )
+        * 255
+    )
     out = []
     for img in images:
         lab = cv2.cvtColor(img, cv2.COLOR_BGR2LAB).astype(np.float32) + offset
@@ -73,13 +79,19 @@ def shift_lab(rng: np.random.Generator, images: list[np.ndarray], aug: DictConfi
     return out
 
 
-def augment(rng: np.random.Generator, face: np.ndarray, mask: np.ndarray, landmarks: np.ndarray,
-            aug: DictConfig) -> Sample:
+def augment(
+    rng: np.random.Generator,
+    face: np.ndarray,
+    mask: np.ndarray,
+    landmarks: np.ndarray,
+    aug: DictConfig,
+) -> Sample:
     """Augment one face (S, S, 3) uint8 with its hull mask (S, S) uint8 and landmarks."""
     size = face.shape[0]
     m = random_affine(rng, size, aug)
-    face = cv2.warpAffine(face, m, (size, size), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_REFLECT101)
+    face = cv2.warpAffine(
+        face, m, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101
+    )
     mask = cv2.warpAffine(mask, m, (size, size), flags=cv2.INTER_LINEAR)
     lm = landmarks @ m[:, :2].T + m[:, 2]
     prio = priority_masks(lm, size)
@@ -88,8 +100,12 @@ def augment(rng: np.random.Generator, face: np.ndarray, mask: np.ndarray, landma
         prio = prio[:, :, ::-1]
     (face,) = shift_lab(rng, [np.ascontiguousarray(face)], aug)
     warped = random_warp(rng, face, aug.warp_scale) if aug.warp else face
-    return Sample(warped, face, np.ascontiguousarray(mask, np.float32) / 255,
-                  np.ascontiguousarray(prio, np.float32))
+    return Sample(
+        warped,
+        face,
+        np.ascontiguousarray(mask, np.float32) / 255,
+        np.ascontiguousarray(prio, np.float32),
+    )
 
 
 def plain(face: np.ndarray, mask: np.ndarray, landmarks: np.ndarray) -> Sample:

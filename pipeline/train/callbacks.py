@@ -49,8 +49,11 @@ def preview_grid(module: pl.LightningModule, batch: dict[str, torch.Tensor]) -> 
             for dst in (src, 1 - src):
                 rows.append(module(faces, dst)[0])
     module.train(was_training)
-    tiles = [(t.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).cpu().numpy()
-             for row in rows for t in row]
+    tiles = [
+        (t.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).cpu().numpy()
+        for row in rows
+        for t in row
+    ]
     a, b = module.identities
     labels = [r.format(a=a, b=b) for r in PREVIEW_ROWS]
     return image_grid(tiles, cols=len(rows[0]), labels=labels)
@@ -69,8 +72,9 @@ class PreviewLogger(pl.Callback):
         if trainer.is_global_zero and self.run_id:
             import mlflow
 
-            mlflow.MlflowClient().log_image(self.run_id, grid[..., ::-1].copy(), key="preview",
-                                            step=trainer.global_step)
+            mlflow.MlflowClient().log_image(
+                self.run_id, grid[..., ::-1].copy(), key="preview", step=trainer.global_step
+            )
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         if trainer.global_step % self.every == 0:

@@ -32,8 +32,14 @@ def _to_tensors(samples: list[Sample]) -> dict[str, torch.Tensor]:
 class TrainPairs(Dataset):
     """Item i: one augmented face of every identity, drawn by a generator seeded (seed, i)."""
 
-    def __init__(self, sets: list[FaceSet], indices: list[np.ndarray], aug: DictConfig,
-                 seed: int, length: int):
+    def __init__(
+        self,
+        sets: list[FaceSet],
+        indices: list[np.ndarray],
+        aug: DictConfig,
+        seed: int,
+        length: int,
+    ):
         self.sets, self.indices, self.aug, self.seed, self.length = sets, indices, aug, seed, length
 
     def __len__(self) -> int:
@@ -84,8 +90,9 @@ class StepSampler(Sampler[int]):
 
 
 class FaceDataModule(pl.LightningDataModule):
-    def __init__(self, faces_dir: Path, identities: list[str], input_size: int,
-                 train: DictConfig, seed: int):
+    def __init__(
+        self, faces_dir: Path, identities: list[str], input_size: int, train: DictConfig, seed: int
+    ):
         super().__init__()
         self.faces_dir, self.identities = Path(faces_dir), identities
         self.input_size, self.train_cfg, self.seed = input_size, train, seed
@@ -111,8 +118,14 @@ class FaceDataModule(pl.LightningDataModule):
         sampler = StepSampler(step * b * world, total, rank, world)
         data = TrainPairs(self.sets, self.train_idx, self.train_cfg.augment, self.seed, total)
         workers = self.train_cfg.num_workers
-        return DataLoader(data, batch_size=b, sampler=sampler, num_workers=workers,
-                          persistent_workers=workers > 0, drop_last=True)
+        return DataLoader(
+            data,
+            batch_size=b,
+            sampler=sampler,
+            num_workers=workers,
+            persistent_workers=workers > 0,
+            drop_last=True,
+        )
 
     def val_dataloader(self) -> DataLoader:
         return DataLoader(HeldOut(self.sets, self.val_idx), batch_size=self.train_cfg.batch_size)

@@ -36,7 +36,9 @@ class FaceSet:
 def load_face_set(folder: Path, size: int) -> FaceSet:
     index_path = folder / "index.json"
     if not index_path.is_file():
-        raise UserError(f"{index_path} is missing; run the collect stage first (dvc repro collect).")
+        raise UserError(
+            f"{index_path} is missing; run the collect stage first (dvc repro collect)."
+        )
     try:
         index = json.loads(index_path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
@@ -52,14 +54,18 @@ def load_face_set(folder: Path, size: int) -> FaceSet:
             unreadable += 1
             continue
         lm = np.asarray(rec["landmarks"], np.float32)
-        mask = cv2.imread(str(folder / rec.get("mask", "")), cv2.IMREAD_GRAYSCALE) if rec.get(
-            "mask") else None
+        mask = (
+            cv2.imread(str(folder / rec.get("mask", "")), cv2.IMREAD_GRAYSCALE)
+            if rec.get("mask")
+            else None
+        )
         if mask is None or mask.shape != face.shape[:2]:
             mask = hull_mask(lm, face.shape[:2])
         if face.shape[0] != size:
             scale = size / face.shape[0]
-            face = cv2.resize(face, (size, size), interpolation=cv2.INTER_AREA if scale < 1
-                              else cv2.INTER_CUBIC)
+            face = cv2.resize(
+                face, (size, size), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+            )
             mask = cv2.resize(mask, (size, size), interpolation=cv2.INTER_LINEAR)
             lm = (lm + 0.5) * scale - 0.5
         faces.append(face)

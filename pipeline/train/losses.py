@@ -23,7 +23,9 @@ def _weighted_mean(err: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
     return (err * w).sum() / (w.sum() * err.shape[1] + 1e-8)
 
 
-def pixel_loss(pred: torch.Tensor, target: torch.Tensor, w: torch.Tensor, kind: str) -> torch.Tensor:
+def pixel_loss(
+    pred: torch.Tensor, target: torch.Tensor, w: torch.Tensor, kind: str
+) -> torch.Tensor:
     diff = pred - target
     err = diff.abs() if kind == "l1" else diff * diff
     return _weighted_mean(err, w)
@@ -39,9 +41,14 @@ def mask_loss(pred_mask: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return torch.mean((pred_mask - mask) ** 2)
 
 
-def swap_losses(pred: torch.Tensor, pred_mask: torch.Tensor, target: torch.Tensor,
-                mask: torch.Tensor, priority: torch.Tensor, cfg: DictConfig
-                ) -> dict[str, torch.Tensor]:
+def swap_losses(
+    pred: torch.Tensor,
+    pred_mask: torch.Tensor,
+    target: torch.Tensor,
+    mask: torch.Tensor,
+    priority: torch.Tensor,
+    cfg: DictConfig,
+) -> dict[str, torch.Tensor]:
     """The terms for one identity and their weighted sum under ``total``."""
     w = weight_map(mask, priority, cfg)
     terms = {
@@ -49,6 +56,7 @@ def swap_losses(pred: torch.Tensor, pred_mask: torch.Tensor, target: torch.Tenso
         "dssim": dssim_loss(pred, target, w),
         "mask": mask_loss(pred_mask, mask),
     }
-    terms["total"] = terms["pixel"] + cfg.dssim_weight * terms["dssim"] + cfg.mask_weight * terms[
-        "mask"]
+    terms["total"] = (
+        terms["pixel"] + cfg.dssim_weight * terms["dssim"] + cfg.mask_weight * terms["mask"]
+    )
     return terms

@@ -15,17 +15,20 @@ from pipeline.train.losses import swap_losses
 
 
 def to_float(images: torch.Tensor) -> torch.Tensor:
-    return images.float().div_(255)
+    """uint8 (B, 3, S, S) -> float in [0, 1], channels-last like the model's weights."""
+    return images.float().div_(255).contiguous(memory_format=torch.channels_last)
 
 
 class SwapModule(pl.LightningModule):
     def __init__(self, model: nn.Module, train: DictConfig, identities: list[str]):
         super().__init__()
-        self.model = model
+        # oneDNN convolutions run ~1.25x faster on CPU in channels-last layout.
+        self.model = model.to(memory_format=torch.channels_last)
         self.cfg = train
         self.identities = identities
-        self.save_hyperparameters({"train": OmegaConf.to_container(train),
-                                   "identities": identities})
+        self.save_hyperparameters(
+            {"train": OmegaConf.to_container(train), "identities": identities}
+        )
 
     def forward(self, x: torch.Tensor, identity: int) -> tuple[torch.Tensor, torch.Tensor]:
         return self.model(x, identity)
@@ -36,8 +39,14 @@ class SwapModule(pl.LightningModule):
         total = 0.0
         for k, name in enumerate(self.identities):
             pred, pred_mask = self.model(to_float(batch["input"][:, k]), k)
-            terms = swap_losses(pred, pred_mask, to_float(batch["target"][:, k]),
-                                batch["mask"][:, k], batch["priority"][:, k], self.cfg)
+            terms = swap_losses(
+                pred,
+                pred_mask,
+                to_float(batch["target"][:, k]),
+                batch["mask"][:, k],
+                batch["priority"][:, k],
+                self.cfg,
+            )
             out |= {f"{name}/{t}": v for t, v in terms.items()}
             total = total + terms["total"]
         out["loss"] = total
@@ -45,8 +54,9 @@ class SwapModule(pl.LightningModule):
 
     def training_step(self, batch, batch_idx):
         losses = self.losses(batch)
-        self.log_dict({f"train/{k}": v.detach() for k, v in losses.items()}, prog_bar=False,
-                      sync_dist=False)
+        self.log_dict(
+            {f"train/{k}": v.detach() for k, v in losses.items()}, prog_bar=False, sync_dist=False
+        )
         self.log("loss", losses["loss"].detach(), prog_bar=True, logger=False)
         return losses["loss"]
 
@@ -56,8 +66,9 @@ class SwapModule(pl.LightningModule):
 
     def configure_optimizers(self):
         cfg = self.cfg
-        opt = torch.optim.AdamW(self.parameters(), lr=cfg.lr, betas=tuple(cfg.betas),
-                                weight_decay=cfg.weight_decay)
+        opt = torch.optim.AdamW(
+            self.parameters(), lr=cfg.lr, betas=tuple(cfg.betas), weight_decay=cfg.weight_decay
+        )
         warm, total = max(cfg.warmup_steps, 0), max(cfg.max_steps, 1)
 
         def factor(step: int) -> float:

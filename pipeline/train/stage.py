@@ -65,8 +65,11 @@ class LossHistory(pl.Callback):
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         m = trainer.callback_metrics
         row = {"step": trainer.global_step}
-        row |= {k.removeprefix("train/"): round(float(v), 6) for k, v in m.items()
-                if k.startswith("train/")}
+        row |= {
+            k.removeprefix("train/"): round(float(v), 6)
+            for k, v in m.items()
+            if k.startswith("train/")
+        }
         self.rows.append(row)
 
 
@@ -109,32 +112,57 @@ def train(cfg: DictConfig, run_id: str | None) -> dict:
     if run_id is not None:
         from pytorch_lightning.loggers import MLFlowLogger
 
-        logger = MLFlowLogger(experiment_name=cfg.tracking.experiment, run_id=run_id,
-                              tracking_uri=tracking_uri(cfg.tracking))
+        logger = MLFlowLogger(
+            experiment_name=cfg.tracking.experiment,
+            run_id=run_id,
+            tracking_uri=tracking_uri(cfg.tracking),
+        )
     speed, history = SpeedMeter(cfg.train.batch_size), LossHistory()
-    preview = PreviewLogger(dm.preview_batch(cfg.train.preview_faces), cfg.train.preview_every,
-                            run_id)
+    preview = PreviewLogger(
+        dm.preview_batch(cfg.train.preview_faces), cfg.train.preview_every, run_id
+    )
     tr = cfg.trainer
     trainer = pl.Trainer(
-        accelerator=tr.accelerator, devices=tr.devices, strategy=tr.strategy,
-        num_nodes=tr.num_nodes, precision=tr.precision, deterministic=tr.deterministic,
-        max_steps=cfg.train.max_steps, max_epochs=1,
-        val_check_interval=cfg.train.val_every, check_val_every_n_epoch=None,
-        num_sanity_val_steps=0, logger=logger, log_every_n_steps=min(10, cfg.train.val_every),
-        callbacks=[AtomicCheckpoint(CHECKPOINTS, cfg.train.checkpoint_every), preview, speed,
-                   history],
-        gradient_clip_val=cfg.train.grad_clip or None, enable_checkpointing=False,
-        use_distributed_sampler=False, enable_model_summary=False,
+        accelerator=tr.accelerator,
+        devices=tr.devices,
+        strategy=tr.strategy,
+        num_nodes=tr.num_nodes,
+        precision=tr.precision,
+        deterministic=tr.deterministic,
+        max_steps=cfg.train.max_steps,
+        max_epochs=1,
+        val_check_interval=cfg.train.val_every,
+        check_val_every_n_epoch=None,
+        num_sanity_val_steps=0,
+        logger=logger,
+        log_every_n_steps=min(10, cfg.train.val_every),
+        callbacks=[
+            AtomicCheckpoint(CHECKPOINTS, cfg.train.checkpoint_every),
+            preview,
+            speed,
+            history,
+        ],
+        gradient_clip_val=cfg.train.grad_clip or None,
+        enable_checkpointing=False,
+        use_distributed_sampler=False,
+        enable_model_summary=False,
     )
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", ".*does not have many workers.*")
         warnings.filterwarnings("ignore", ".*isinstance.treespec, LeafSpec.*")
+        # StepSampler continues from the restored step, which is what this warns about.
+        warnings.filterwarnings("ignore", ".*dataloader is not resumable.*")
         trainer.fit(module, dm, ckpt_path=ckpt)
 
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
     return {
-        "trainer": trainer, "module": module, "preview": preview.last, "history": history.rows,
-        "resumed_from_step": step, "fingerprint": fp, "identities": identities,
+        "trainer": trainer,
+        "module": module,
+        "preview": preview.last,
+        "history": history.rows,
+        "resumed_from_step": step,
+        "fingerprint": fp,
+        "identities": identities,
         "report": {
             "steps": int(trainer.global_step),
             "samples_per_second": round(speed.samples_per_second, 2),
@@ -147,9 +175,12 @@ def train(cfg: DictConfig, run_id: str | None) -> dict:
 
 def write_outputs(cfg: DictConfig, result: dict) -> None:
     meta = {
-        "model": OmegaConf.to_container(cfg.model), "identities": result["identities"],
-        "input_size": cfg.model.input_size, "steps": result["report"]["steps"],
-        "fingerprint": result["fingerprint"], "seed": cfg.seed,
+        "model": OmegaConf.to_container(cfg.model),
+        "identities": result["identities"],
+        "input_size": cfg.model.input_size,
+        "steps": result["report"]["steps"],
+        "fingerprint": result["fingerprint"],
+        "seed": cfg.seed,
     }
     with atomic_outputs(MODELS_DIR) as (models_tmp,):
         export_model(result["module"].model, models_tmp, meta)
@@ -188,5 +219,7 @@ def main() -> None:
         if (MODELS_DIR / "preview.png").is_file():
             client.log_artifact(rid, str(MODELS_DIR / "preview.png"), "train")
         r = result["report"]
-        print(f"train: {r['steps']} steps, {r['samples_per_second']} samples/s, "
-              f"train loss {r['train_loss']}, val loss {r['val_loss']} (MLflow run {rid})")
+        print(
+            f"train: {r['steps']} steps, {r['samples_per_second']} samples/s, "
+            f"train loss {r['train_loss']}, val loss {r['val_loss']} (MLflow run {rid})"
+        )

@@ -34,8 +34,9 @@ class DF(nn.Module):
         super().__init__()
         res = _inter_res(cfg)
         self.encoder = Encoder(list(cfg.encoder_dims), cfg.kernel_size)
-        self.inter = Inter(cfg.encoder_dims[-1], res, cfg.latent_dim, cfg.inter_dims,
-                           cfg.inter_upscale_dims)
+        self.inter = Inter(
+            cfg.encoder_dims[-1], res, cfg.latent_dim, cfg.inter_dims, cfg.inter_upscale_dims
+        )
         self.decoders = nn.ModuleList(
             Decoder(cfg.inter_upscale_dims, list(cfg.decoder_dims), cfg.kernel_size)
             for _ in range(identities)
@@ -76,6 +77,8 @@ ARCHITECTURES = {"df": DF, "liae": LIAE}
 
 def build_model(cfg: DictConfig, identities: int = 2) -> nn.Module:
     if cfg.arch not in ARCHITECTURES:
-        raise UserError(f"model.arch is '{cfg.arch}', expected one of: "
-                        f"{', '.join(ARCHITECTURES)}; pick one with '-S model=<name>'.")
+        raise UserError(
+            f"model.arch is '{cfg.arch}', expected one of: "
+            f"{', '.join(ARCHITECTURES)}; pick one with '-S model=<name>'."
+        )
     return ARCHITECTURES[cfg.arch](cfg, identities)

@@ -1,0 +1,169 @@
+"""Training speed: the full Lightning step against a plain PyTorch loop, and utilisation.
+
+For each preset, the same model initialisation and the same pre-built batches go
+through (a) Lightning's Trainer with the project's SwapModule and (b) a hand-written
+loop doing the same work (losses, backward, gradient clipping, AdamW, LR schedule).
+A sample is one face of each identity (both decoders train on every step). FLOPs come
+from torch's FlopCounterMode over one step; the machine's dense fp32 matmul rate is
+measured in the same run, so utilisation = FLOP/s achieved / matmul FLOP/s.
+Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import statistics
+import time
+import warnings
+
+import pytorch_lightning as pl
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from pipeline.config.compose import compose_conf
+from pipeline.config.load import validate
+from pipeline.train.models.swap import build_model
+from pipeline.train.module import SwapModule
+
+
+def make_batches(n: int, batch: int, size: int, seed: int = 0) -> list[dict[str, torch.Tensor]]:
+    g = torch.Generator().manual_seed(seed)
+    out = []
+    for _ in range(n):
+        img = torch.randint(0, 256, (batch, 2, 3, size, size), generator=g, dtype=torch.uint8)
+        out.append(
+            {
+                "input": img,
+                "target": img.flip(-1).contiguous(),
+                "mask": (torch.rand(batch, 2, 1, size, size, generator=g) > 0.3).float(),
+                "priority": (torch.rand(batch, 2, 2, size, size, generator=g) > 0.9).float(),
+            }
+        )
+    return out
+
+
+class _Timer(pl.Callback):
+    def __init__(self, warm: int):
+        self.warm, self.seen, self.start, self.end = warm, 0, None, None
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+        if self.seen == self.warm:
+            self.start = time.perf_counter()
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        self.seen += 1
+        self.end = time.perf_counter()
+
+
+def lightning_rate(module: SwapModule, batches, warm: int, clip: float) -> float:
+    timer = _Timer(warm)
+    trainer = pl.Trainer(
+        accelerator="cpu",
+        devices=1,
+        max_steps=len(batches),
+        max_epochs=1,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        limit_val_batches=0,
+        gradient_clip_val=clip or None,
+        callbacks=[timer],
+    )
+    loader = torch.utils.data.DataLoader(batches, batch_size=None, shuffle=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        trainer.fit(module, loader)
+    b = batches[0]["input"].shape[0]
+    return (len(batches) - warm) * b / (timer.end - timer.start)
+
+
+def plain_rate(module: SwapModule, batches, warm: int, clip: float) -> float:
+    conf = module.configure_optimizers()
+    opt, sched = conf["optimizer"], conf["lr_scheduler"]["scheduler"]
+    module.train()
+    start = None
+    for i, batch in enumerate(batches):
+        if i == warm:
+            start = time.perf_counter()
+        loss = module.losses(batch)["loss"]
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if clip:
+            torch.nn.utils.clip_grad_norm_(module.parameters(), clip)
+        opt.step()
+        sched.step()
+    b = batches[0]["input"].shape[0]
+    return (len(batches) - warm) * b / (time.perf_counter() - start)
+
+
+def flops_per_sample(module: SwapModule, batch) -> float:
+    counter = FlopCounterMode(display=False)
+    with counter:
+        module.losses(batch)["loss"].backward()
+    module.zero_grad(set_to_none=True)
+    return counter.get_total_flops() / batch["input"].shape[0]
+
+
+def matmul_flops(n: int = 2048, reps: int = 10) -> float:
+    a, b = torch.rand(n, n), torch.rand(n, n)
+    a @ b
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        for _ in range(reps):
+            a @ b
+        best = min(best, time.perf_counter() - start)
+    return reps * 2 * n**3 / best
+
+
+def bench_preset(overrides: list[str], steps: int, warm: int, rounds: int) -> dict:
+    cfg = validate(compose_conf(overrides))
+    torch.manual_seed(0)
+    base = SwapModule(build_model(cfg.model), cfg.train, ["a", "b"])
+    batches = make_batches(steps, cfg.train.batch_size, cfg.model.input_size)
+    clip = cfg.train.grad_clip
+    light, plain = [], []
+    for _ in range(rounds):  # interleaved, so drift in machine speed hits both alike
+        light.append(lightning_rate(copy.deepcopy(base), batches, warm, clip))
+        plain.append(plain_rate(copy.deepcopy(base), batches, warm, clip))
+    fps = flops_per_sample(copy.deepcopy(base), batches[0])
+    return {
+        "overrides": overrides,
+        "batch_size": cfg.train.batch_size,
+        "input_size": cfg.model.input_size,
+        "parameters_millions": round(sum(p.numel() for p in base.parameters()) / 1e6, 2),
+        "lightning_samples_per_second": round(statistics.median(light), 2),
+        "plain_samples_per_second": round(statistics.median(plain), 2),
+        "lightning_over_plain": round(statistics.median(light) / statistics.median(plain), 3),
+        "gflop_per_sample": round(fps / 1e9, 3),
+        "achieved_gflops": round(fps * statistics.median(light) / 1e9, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=12)
+    parser.add_argument("--warm", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    peak = matmul_flops()
+    presets = {"default": [], "original": ["model=original"]}
+    out = {
+        "benchmark": "train_step",
+        "threads": torch.get_num_threads(),
+        "matmul_gflops": round(peak / 1e9, 1),
+        "presets": {},
+    }
+    for name, overrides in presets.items():
+        r = bench_preset(overrides, args.steps, args.warm, args.rounds)
+        r["utilisation"] = round(r["achieved_gflops"] * 1e9 / peak, 3)
+        out["presets"][name] = r
+    out["matmul_gflops_after"] = round(matmul_flops() / 1e9, 1)
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
