@@ -57,11 +57,12 @@ class _Timer(pl.Callback):
         self.end = time.perf_counter()
 
 
-def lightning_rate(module: SwapModule, batches, warm: int, clip: float) -> float:
+def lightning_rate(module: SwapModule, batches, warm: int, clip: float, precision: str) -> float:
     timer = _Timer(warm)
     trainer = pl.Trainer(
         accelerator="cpu",
         devices=1,
+        precision=precision,
         max_steps=len(batches),
         max_epochs=1,
         logger=False,
@@ -80,15 +81,17 @@ def lightning_rate(module: SwapModule, batches, warm: int, clip: float) -> float
     return (len(batches) - warm) * b / (timer.end - timer.start)
 
 
-def plain_rate(module: SwapModule, batches, warm: int, clip: float) -> float:
+def plain_rate(module: SwapModule, batches, warm: int, clip: float, precision: str) -> float:
     conf = module.configure_optimizers()
+    bf16 = precision.startswith("bf16")
     opt, sched = conf["optimizer"], conf["lr_scheduler"]["scheduler"]
     module.train()
     start = None
     for i, batch in enumerate(batches):
         if i == warm:
             start = time.perf_counter()
-        loss = module.losses(batch)["loss"]
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            loss = module.losses(batch)["loss"]
         opt.zero_grad(set_to_none=True)
         loss.backward()
         if clip:
@@ -107,8 +110,8 @@ def flops_per_sample(module: SwapModule, batch) -> float:
     return counter.get_total_flops() / batch["input"].shape[0]
 
 
-def matmul_flops(n: int = 2048, reps: int = 10) -> float:
-    a, b = torch.rand(n, n), torch.rand(n, n)
+def matmul_flops(n: int = 2048, reps: int = 10, dtype: torch.dtype = torch.float32) -> float:
+    a, b = torch.rand(n, n, dtype=dtype), torch.rand(n, n, dtype=dtype)
     a @ b
     best = float("inf")
     for _ in range(3):
@@ -124,14 +127,15 @@ def bench_preset(overrides: list[str], steps: int, warm: int, rounds: int) -> di
     torch.manual_seed(0)
     base = SwapModule(build_model(cfg.model), cfg.train, ["a", "b"])
     batches = make_batches(steps, cfg.train.batch_size, cfg.model.input_size)
-    clip = cfg.train.grad_clip
+    clip, precision = cfg.train.grad_clip, cfg.trainer.precision
     light, plain = [], []
     for _ in range(rounds):  # interleaved, so drift in machine speed hits both alike
-        light.append(lightning_rate(copy.deepcopy(base), batches, warm, clip))
-        plain.append(plain_rate(copy.deepcopy(base), batches, warm, clip))
+        light.append(lightning_rate(copy.deepcopy(base), batches, warm, clip, precision))
+        plain.append(plain_rate(copy.deepcopy(base), batches, warm, clip, precision))
     fps = flops_per_sample(copy.deepcopy(base), batches[0])
     return {
         "overrides": overrides,
+        "precision": precision,
         "batch_size": cfg.train.batch_size,
         "input_size": cfg.model.input_size,
         "parameters_millions": round(sum(p.numel() for p in base.parameters()) / 1e6, 2),
@@ -149,19 +153,25 @@ def main() -> None:
     parser.add_argument("--warm", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
-    peak = matmul_flops()
+    # Utilisation is against dense matmul in the precision the preset trains in.
+    dtypes = {"fp32": torch.float32, "bf16": torch.bfloat16}
+    peaks = {k: matmul_flops(dtype=d) for k, d in dtypes.items()}
     presets = {"default": [], "original": ["model=original"]}
     out = {
         "benchmark": "train_step",
         "threads": torch.get_num_threads(),
-        "matmul_gflops": round(peak / 1e9, 1),
+        "matmul_gflops": {k: round(v / 1e9, 1) for k, v in peaks.items()},
         "presets": {},
     }
     for name, overrides in presets.items():
         r = bench_preset(overrides, args.steps, args.warm, args.rounds)
+        peak = peaks["bf16" if r["precision"].startswith("bf16") else "fp32"]
         r["utilisation"] = round(r["achieved_gflops"] * 1e9 / peak, 3)
         out["presets"][name] = r
-    out["matmul_gflops_after"] = round(matmul_flops() / 1e9, 1)
+    # Measured again at the end: a drift between the two says the machine was busy.
+    out["matmul_gflops_after"] = {
+        k: round(matmul_flops(dtype=d) / 1e9, 1) for k, d in dtypes.items()
+    }
     print(json.dumps(out))
 
 

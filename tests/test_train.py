@@ -200,3 +200,22 @@ def test_ddp_on_two_cpu_processes(scratch_repo):
     assert report["steps"] == 4
     assert (repo / "models/model.safetensors").is_file()
     assert "Traceback" not in proc.stderr
+
+
+def test_patch_gan_trains_both_sides(faces_dir):
+    cfg = smoke_cfg("train.gan_weight=0.1", "train.max_steps=3")
+    names = [i.name for i in cfg.data.identities]
+    dm = FaceDataModule(faces_dir, names, cfg.model.input_size, cfg.train, cfg.seed)
+    dm.setup()
+    module = SwapModule(build_model(cfg.model), cfg.train, names)
+    batch = next(iter(dm.train_dataloader()))
+    losses = module.losses(batch)
+    assert {"synth_a/gan", "synth_a/discriminator"} <= set(losses)
+    losses["loss"].backward()
+    assert all(p.grad is not None for p in module.discriminator.parameters())
+    assert all(p.grad is not None for p in module.model.parameters())
+    # The discriminator's own term alone must not move the generator.
+    module.zero_grad()
+    losses = module.losses(batch)
+    losses["synth_a/discriminator"].backward()
+    assert all(p.grad is None or not p.grad.any() for p in module.model.parameters())

@@ -101,6 +101,8 @@ class TrainConf:
     eye_weight: float = 3.0  # priority multipliers inside eye and mouth regions
     mouth_weight: float = 2.0
     background_weight: float = 0.1  # loss weight outside the face mask
+    gan_weight: float = 0.0  # > 0 adds a least-squares patch-GAN loss (pix2pix PatchGAN)
+    gan_dims: list[int] = field(default_factory=lambda: [32, 64, 128])
     val_fraction: float = 0.05
     val_every: int = 200  # steps
     checkpoint_every: int = 100  # steps

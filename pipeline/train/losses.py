@@ -9,6 +9,8 @@ from __future__ import annotations
 import torch
 from kornia.metrics import ssim
 from omegaconf import DictConfig
+from torch import nn
+from torch.func import functional_call
 
 
 def weight_map(mask: torch.Tensor, priority: torch.Tensor, cfg: DictConfig) -> torch.Tensor:
@@ -60,3 +62,18 @@ def swap_losses(
         terms["pixel"] + cfg.dssim_weight * terms["dssim"] + cfg.mask_weight * terms["mask"]
     )
     return terms
+
+
+def gan_losses(
+    disc: nn.Module, fake: torch.Tensor, real: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Least-squares GAN terms: (generator's, discriminator's).
+
+    The generator's term sees the discriminator through detached weights, and the
+    discriminator's term sees the fake detached, so one backward pass and one optimiser
+    step train both sides the right way.
+    """
+    frozen = {k: v.detach() for k, v in disc.named_parameters()}
+    g_adv = torch.mean((functional_call(disc, frozen, (fake,)) - 1) ** 2)
+    d_loss = torch.mean((disc(real) - 1) ** 2) + torch.mean(disc(fake.detach()) ** 2)
+    return g_adv, 0.5 * d_loss

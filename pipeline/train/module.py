@@ -11,7 +11,8 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 from torch import nn
 
-from pipeline.train.losses import swap_losses
+from pipeline.train.losses import gan_losses, swap_losses
+from pipeline.train.models.discriminator import PatchDiscriminator
 
 
 def to_float(images: torch.Tensor) -> torch.Tensor:
@@ -24,6 +25,11 @@ class SwapModule(pl.LightningModule):
         super().__init__()
         # oneDNN convolutions run ~1.25x faster on CPU in channels-last layout.
         self.model = model.to(memory_format=torch.channels_last)
+        self.discriminator = (
+            PatchDiscriminator(list(train.gan_dims)).to(memory_format=torch.channels_last)
+            if train.gan_weight > 0
+            else None
+        )
         self.cfg = train
         self.identities = identities
         self.save_hyperparameters(
@@ -39,14 +45,15 @@ class SwapModule(pl.LightningModule):
         total = 0.0
         for k, name in enumerate(self.identities):
             pred, pred_mask = self.model(to_float(batch["input"][:, k]), k)
+            target = to_float(batch["target"][:, k])
             terms = swap_losses(
-                pred,
-                pred_mask,
-                to_float(batch["target"][:, k]),
-                batch["mask"][:, k],
-                batch["priority"][:, k],
-                self.cfg,
+                pred, pred_mask, target, batch["mask"][:, k], batch["priority"][:, k], self.cfg
             )
+            if self.discriminator is not None:
+                terms["gan"], terms["discriminator"] = gan_losses(self.discriminator, pred, target)
+                terms["total"] = (
+                    terms["total"] + self.cfg.gan_weight * terms["gan"] + terms["discriminator"]
+                )
             out |= {f"{name}/{t}": v for t, v in terms.items()}
             total = total + terms["total"]
         out["loss"] = total
@@ -66,8 +73,11 @@ class SwapModule(pl.LightningModule):
 
     def configure_optimizers(self):
         cfg = self.cfg
+        groups = [{"params": self.model.parameters()}]
+        if self.discriminator is not None:
+            groups.append({"params": self.discriminator.parameters()})
         opt = torch.optim.AdamW(
-            self.parameters(), lr=cfg.lr, betas=tuple(cfg.betas), weight_decay=cfg.weight_decay
+            groups, lr=cfg.lr, betas=tuple(cfg.betas), weight_decay=cfg.weight_decay
         )
         warm, total = max(cfg.warmup_steps, 0), max(cfg.max_steps, 1)
 
