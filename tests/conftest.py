@@ -58,3 +58,26 @@ def scratch_repo(tmp_path: Path) -> Path:
     run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "add", "-A"], repo)
     run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "copy"], repo)
     return repo
+
+
+def commit_params(repo: Path, *overrides: str) -> dict:
+    """Compose the repo's conf/ with ``overrides`` into its params.yaml and commit it."""
+    import yaml
+
+    from pipeline.config.compose import compose_conf
+
+    params = compose_conf(list(overrides), conf_dir=repo / "conf")
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "params"], repo)
+    return params
+
+
+def mlflow_runs(repo: Path) -> tuple[list, list]:
+    """(parent runs, stage runs) in the repo's MLflow store, newest first."""
+    import mlflow
+
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{repo / 'mlflow.db'}")
+    exp = client.get_experiment_by_name("facepipe")
+    runs = client.search_runs([exp.experiment_id])
+    parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    return parents, [r for r in runs if "mlflow.parentRunId" in r.data.tags]

@@ -11,17 +11,14 @@ import numpy as np
 import pytest
 import yaml
 
-from pipeline.config.compose import compose_conf
 from pipeline.io.video import probe
-from tests.conftest import run
+from tests.conftest import commit_params, mlflow_runs, run
 
 
 @pytest.mark.slow
 def test_dvc_repro_collect_writes_outputs_and_then_reruns_nothing(scratch_repo):
     repo = scratch_repo
-    params = compose_conf(["experiment=smoke"], conf_dir=repo / "conf")
-    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "smoke"], repo)
+    params = commit_params(repo, "experiment=smoke")
 
     proc = run(["dvc", "repro", "collect"], repo)
     assert "Running stage 'collect'" in proc.stdout
@@ -47,16 +44,11 @@ def test_dvc_repro_collect_writes_outputs_and_then_reruns_nothing(scratch_repo):
     assert track["landmarks"].shape == (meta["frames"], 68, 2) == track["truth_landmarks"].shape
     assert track["performance"].shape[0] == meta["frames"]
 
-    again = run(["dvc", "repro"], repo)
+    again = run(["dvc", "repro", "collect"], repo)
     assert "Running stage" not in again.stdout
 
     client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{repo / 'mlflow.db'}")
-    exp = client.get_experiment_by_name("facepipe")
-    stage = [
-        r
-        for r in client.search_runs([exp.experiment_id])
-        if r.data.tags.get("facepipe.stage") == "collect"
-    ]
+    stage = [r for r in mlflow_runs(repo)[1] if r.data.tags.get("facepipe.stage") == "collect"]
     assert len(stage) == 1
     assert stage[0].data.metrics["faces.synth_a"] == 40
     artifacts = [a.path for a in client.list_artifacts(stage[0].info.run_id, "collect")]
@@ -88,13 +80,7 @@ def test_dvc_exp_run_composes_conf_with_types_and_tags_the_parent_run(scratch_re
     first = json.loads((repo / "data/faces/synth_a/index.json").read_text())
     assert first["crop_size"] == 48
 
-    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{repo / 'mlflow.db'}")
-    exp = client.get_experiment_by_name("facepipe")
-    parents = [
-        r
-        for r in client.search_runs([exp.experiment_id])
-        if "mlflow.parentRunId" not in r.data.tags
-    ]
+    parents, _ = mlflow_runs(repo)
     assert [p.data.tags["dvc.exp_name"] for p in parents] == ["tiny-crops"]
     assert parents[0].data.params["data.crop_size"] == "48"
 
@@ -102,11 +88,14 @@ def test_dvc_exp_run_composes_conf_with_types_and_tags_the_parent_run(scratch_re
 @pytest.mark.slow
 def test_queued_experiment_logs_into_the_projects_store(scratch_repo):
     repo = scratch_repo
-    params = compose_conf(["experiment=smoke"], conf_dir=repo / "conf")
-    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "smoke"], repo)
+    commit_params(repo, "experiment=smoke")
 
-    run(["dvc", "exp", "run", "--queue", "-n", "queued-one", "-S", "data.crop_size=40"], repo)
+    # Each `dvc exp run` composes conf/ afresh: the preset must be named again.
+    run(
+        ["dvc", "exp", "run", "--queue", "-n", "queued-one"]
+        + ["-S", "experiment=smoke", "-S", "data.crop_size=40"],
+        repo,
+    )
     run(["dvc", "queue", "start"], repo)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
@@ -117,14 +106,8 @@ def test_queued_experiment_logs_into_the_projects_store(scratch_repo):
     assert "Success" in status, status
 
     # The run reached the project's own store, not the temporary copy's.
-    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{repo / 'mlflow.db'}")
-    exp = client.get_experiment_by_name("facepipe")
-    parents = [
-        r
-        for r in client.search_runs([exp.experiment_id])
-        if "mlflow.parentRunId" not in r.data.tags
-    ]
+    parents, _ = mlflow_runs(repo)
     assert [p.data.tags["dvc.exp_name"] for p in parents] == ["queued-one"]
     assert parents[0].data.params["data.crop_size"] == "40"
     assert list((repo / "mlartifacts").rglob("faces_grid.png"))
-    assert "queued-one" in run(["dvc", "exp", "show", "--no-pager"], repo).stdout
+    assert "queued-one" in run(["dvc", "exp", "show", "--json"], repo).stdout

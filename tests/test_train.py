@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 import pytorch_lightning as pl
 import torch
-import yaml
 from safetensors.torch import load_file
 
 from pipeline.collect.stage import collect_synthetic
@@ -26,7 +25,7 @@ from pipeline.train.data import FaceDataModule
 from pipeline.train.models.swap import build_model
 from pipeline.train.module import SwapModule
 from pipeline.train.stage import LossHistory
-from tests.conftest import BIN, ROOT, run
+from tests.conftest import BIN, ROOT, commit_params, run
 
 PRESETS = sorted(p.stem for p in (ROOT / "conf/model").glob("*.yaml"))
 
@@ -104,12 +103,6 @@ def test_same_seed_gives_the_same_losses(faces_dir):
     assert _fit(other, faces_dir, 5) != _fit(cfg, faces_dir, 5)
 
 
-def _smoke_repo(repo: Path, *overrides: str) -> None:
-    params = compose_conf(["experiment=smoke", *overrides], conf_dir=repo / "conf")
-    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "smoke"], repo)
-
-
 def _step_of(ckpt: Path) -> int:
     try:
         return int(torch.load(ckpt, map_location="cpu", weights_only=False)["global_step"])
@@ -120,8 +113,9 @@ def _step_of(ckpt: Path) -> int:
 @pytest.mark.slow
 def test_sigkill_then_dvc_repro_resumes_and_matches_an_uninterrupted_run(scratch_repo):
     repo = scratch_repo
-    _smoke_repo(
+    commit_params(
         repo,
+        "experiment=smoke",
         "train.max_steps=120",
         "train.checkpoint_every=10",
         "train.val_every=40",
@@ -186,8 +180,9 @@ def test_sigkill_then_dvc_repro_resumes_and_matches_an_uninterrupted_run(scratch
 @pytest.mark.slow
 def test_ddp_on_two_cpu_processes(scratch_repo):
     repo = scratch_repo
-    _smoke_repo(
+    commit_params(
         repo,
+        "experiment=smoke",
         "trainer=ddp",
         "trainer.accelerator=cpu",
         "trainer.devices=2",
