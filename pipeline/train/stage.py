@@ -154,6 +154,8 @@ def train(cfg: DictConfig, run_id: str | None) -> dict:
         warnings.filterwarnings("ignore", ".*dataloader is not resumable.*")
         trainer.fit(module, dm, ckpt_path=ckpt)
 
+    if "val/loss" not in trainer.callback_metrics:  # max_steps below val_every
+        trainer.validate(module, dm, verbose=False)
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
     return {
         "trainer": trainer,
