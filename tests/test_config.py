@@ -79,30 +79,32 @@ def test_loaded_config_is_read_only_and_flattens():
     assert flat["tracking.backend"] == "sqlite"
 
 
-@pytest.mark.slow
-def test_stage_reports_a_config_error_in_one_sentence(tmp_path):
-    _params(tmp_path, lambda r: r["data"].update(crop_size="huge"))
-    proc = run(
-        ["python", "-m", "pipeline.collect"],
-        tmp_path,
+def _run_stage(stage: str, cwd: Path, **env: str):
+    return run(
+        ["python", "-m", f"pipeline.{stage}"],
+        cwd,
         check=False,
-        env={"PYTHONPATH": str(ROOT), "DVC_ROOT": str(tmp_path)},
+        env={"PYTHONPATH": str(ROOT), "DVC_ROOT": str(cwd), **env},
     )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("stage", "section", "key"), [("collect", "data", "crop_size"), ("train", "train", "lr")]
+)
+def test_stage_reports_a_config_error_in_one_sentence(tmp_path, stage, section, key):
+    _params(tmp_path, lambda r: r[section].update({key: "huge"}))
+    proc = _run_stage(stage, tmp_path)
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
-    assert lines == [lines[-1]] and "data.crop_size" in lines[0], proc.stderr
+    assert lines == [lines[-1]] and f"{section}.{key}" in lines[0], proc.stderr
     assert "Traceback" not in proc.stderr
-    assert not (tmp_path / "data").exists()
+    assert not (tmp_path / "data").exists() and not (tmp_path / "models").exists()
     assert not (tmp_path / "mlflow.db").exists()
 
 
 @pytest.mark.slow
 def test_debug_flag_shows_the_traceback(tmp_path):
     _params(tmp_path, lambda r: r["data"].update(crop_size="huge"))
-    proc = run(
-        ["python", "-m", "pipeline.collect"],
-        tmp_path,
-        check=False,
-        env={"PYTHONPATH": str(ROOT), "HYDRA_FULL_ERROR": "1"},
-    )
+    proc = _run_stage("collect", tmp_path, HYDRA_FULL_ERROR="1")
     assert proc.returncode != 0 and "Traceback" in proc.stderr
