@@ -24,7 +24,7 @@ from pipeline.errors import UserError
 from pipeline.train.data import FaceDataModule
 from pipeline.train.models.swap import build_model
 from pipeline.train.module import SwapModule
-from pipeline.train.stage import LossHistory
+from pipeline.train.stage import LossHistory, check_devices
 from tests.conftest import BIN, ROOT, commit_params, run
 
 PRESETS = sorted(p.stem for p in (ROOT / "conf/model").glob("*.yaml"))
@@ -63,6 +63,13 @@ def test_model_size_that_does_not_fit_names_the_key():
     cfg = smoke_cfg("model.input_size=60")
     with pytest.raises(UserError, match="model.input_size"):
         build_model(cfg.model)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+def test_gpu_trainer_without_a_gpu_says_so():
+    cfg = smoke_cfg("trainer=gpu")
+    with pytest.raises(UserError, match="trainer=cpu"):
+        check_devices(cfg.trainer)
 
 
 def _fit(cfg, faces_dir: Path, steps: int) -> list[float]:

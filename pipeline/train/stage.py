@@ -89,6 +89,19 @@ def check_config(cfg: DictConfig, identities: list[str]) -> None:
             raise UserError(f"{message}; fix it in conf/ or with '-S'.")
 
 
+def check_devices(trainer: DictConfig) -> None:
+    """A GPU trainer on a machine without one fails here, in one sentence."""
+    import torch
+
+    if trainer.accelerator in ("gpu", "cuda") and torch.cuda.device_count() < trainer.devices:
+        found = torch.cuda.device_count()
+        raise UserError(
+            f"trainer.accelerator is '{trainer.accelerator}' with trainer.devices="
+            f"{trainer.devices}, but this machine has {found} CUDA GPU(s); use '-S trainer=cpu' "
+            "or install a CUDA build of torch (see README)."
+        )
+
+
 def _is_worker_rank() -> bool:
     """True in the extra processes that DDP launches (they must not log or export)."""
     return os.environ.get("LOCAL_RANK", "0") != "0" or os.environ.get("NODE_RANK", "0") != "0"
@@ -97,6 +110,7 @@ def _is_worker_rank() -> bool:
 def train(cfg: DictConfig, run_id: str | None) -> dict:
     identities = [i.name for i in cfg.data.identities]
     check_config(cfg, identities)
+    check_devices(cfg.trainer)
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
     dm = FaceDataModule(FACES_DIR, identities, cfg.model.input_size, cfg.train, cfg.seed)
     dm.setup()
@@ -200,6 +214,9 @@ def write_outputs(cfg: DictConfig, result: dict) -> None:
 
 def main() -> None:
     cfg = load_params()
+    # Fail on bad settings before a run is opened in MLflow.
+    check_config(cfg, [i.name for i in cfg.data.identities])
+    check_devices(cfg.trainer)
     logging.getLogger("pytorch_lightning.utilities.rank_zero").setLevel(logging.WARNING)
     if _is_worker_rank():
         train(cfg, None)
