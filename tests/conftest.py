@@ -81,3 +81,11 @@ def mlflow_runs(repo: Path) -> tuple[list, list]:
     runs = client.search_runs([exp.experiment_id])
     parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
     return parents, [r for r in runs if "mlflow.parentRunId" in r.data.tags]
+
+
+def smoke_cfg(*overrides: str):
+    """The validated smoke preset of this checkout's conf/, with ``overrides``."""
+    from pipeline.config.compose import compose_conf
+    from pipeline.config.load import validate
+
+    return validate(compose_conf(["experiment=smoke", *overrides], ROOT / "conf"))

@@ -25,13 +25,9 @@ from pipeline.train.data import FaceDataModule
 from pipeline.train.models.swap import build_model
 from pipeline.train.module import SwapModule
 from pipeline.train.stage import LossHistory, check_devices
-from tests.conftest import BIN, ROOT, commit_params, run
+from tests.conftest import BIN, ROOT, commit_params, run, smoke_cfg
 
 PRESETS = sorted(p.stem for p in (ROOT / "conf/model").glob("*.yaml"))
-
-
-def smoke_cfg(*overrides: str):
-    return validate(compose_conf(["experiment=smoke", *overrides], ROOT / "conf"))
 
 
 @pytest.fixture(scope="module")
