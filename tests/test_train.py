@@ -198,6 +198,9 @@ def test_ddp_on_two_cpu_processes(scratch_repo):
     assert report["steps"] == 4
     assert (repo / "models/model.safetensors").is_file()
     assert "Traceback" not in proc.stderr
+    # Started again, both ranks pick up the same checkpoint (a mismatch would hang).
+    again = run(["python", "-m", "pipeline.train"], repo, env={"DVC_ROOT": str(repo)}, timeout=180)
+    assert "resuming from step 4" in again.stdout
 
 
 def test_patch_gan_trains_both_sides(faces_dir):

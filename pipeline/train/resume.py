@@ -31,12 +31,19 @@ def fingerprint(cfg: DictConfig, faces_dir: Path, identities: list[str]) -> str:
     return h.hexdigest()
 
 
-def checkpoint_to_resume(folder: Path, fp: str) -> tuple[Path | None, int]:
-    """(last.ckpt, its step) when it belongs to this run; else clear the folder."""
+def checkpoint_to_resume(folder: Path, fp: str, owner: bool = True) -> tuple[Path | None, int]:
+    """(last.ckpt, its step) when it belongs to this run; else (None, 0).
+
+    The owner (the first process) also clears a folder that belongs to another run and
+    stamps it with this run's fingerprint; DDP's extra processes, started after that,
+    only look, so every rank resumes from the same checkpoint.
+    """
     last, stamp = folder / "last.ckpt", folder / "fingerprint.txt"
     if last.is_file() and stamp.is_file() and stamp.read_text().strip() == fp:
         step = torch.load(last, map_location="cpu", weights_only=False).get("global_step", 0)
         return last, int(step)
+    if not owner:
+        return None, 0
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)

@@ -118,8 +118,9 @@ def train(cfg: DictConfig, run_id: str | None) -> dict:
     module = SwapModule(model, cfg.train, identities)
 
     fp = fingerprint(cfg, FACES_DIR, identities)
-    ckpt, step = (None, 0) if _is_worker_rank() else checkpoint_to_resume(CHECKPOINTS, fp)
-    if ckpt is not None:
+    worker = _is_worker_rank()
+    ckpt, step = checkpoint_to_resume(CHECKPOINTS, fp, owner=not worker)
+    if ckpt is not None and not worker:
         print(f"train: resuming from step {step} of {cfg.train.max_steps} ({ckpt})", flush=True)
 
     logger = False
