@@ -29,7 +29,7 @@ from pipeline.synth.performance import (
 )
 from pipeline.synth.render import Frame, render_frame
 
-RENDERER_VERSION = "1"  # bump when a change alters rendered pixels
+RENDERER_VERSION = "2"  # bump when a change alters rendered pixels
 
 
 @dataclass

@@ -33,6 +33,7 @@ _COOL = np.array([1.12, 1.0, 0.86], np.float32)
 _SKIN_IDS = (0, 1, 2)  # cranium, jaw, nose: the face proper
 _HAIR_ID = 6
 _SEAM_SOFTNESS = 0.12  # level-set distance over which face normals blend
+_SHEEN = 38.0  # highlight strength, grey levels at full light
 
 
 @dataclass
@@ -131,10 +132,12 @@ def render_frame(idt: Identity, perf: dict[str, float], background: np.ndarray) 
     fr1 = max(boxes[k][1] for k in _SKIN_IDS) - r0
     fc0 = min(boxes[k][2] for k in _SKIN_IDS) - c0
     fc1 = max(boxes[k][3] for k in _SKIN_IDS) - c0
-    lam = _lambert(surfaces, sid, px, py, pz, perf, rot, (slice(fr0, fr1), slice(fc0, fc1)))
+    box = (slice(fr0, fr1), slice(fc0, fc1))
+    lam, spec = _lambert(surfaces, sid, px, py, pz, perf, rot, box)
     l_dir, ambient, direct = light(perf, rot)
     shade = ambient[None, None] + lam[..., None] * direct[None, None]
     fg = albedo.astype(np.float32) * shade
+    fg[box] += spec[..., None] * (_SHEEN * direct)[None, None]
 
     # Anti-alias the outline: soften the hit mask inward only.
     alpha = np.minimum(hit, cv2.blur(hit.astype(np.float32), (3, 3)))[..., None]
@@ -143,7 +146,7 @@ def render_frame(idt: Identity, perf: dict[str, float], background: np.ndarray) 
     image[r0:r1, c0:c1] = np.clip(bg + alpha * (fg - bg), 0, 255).astype(np.uint8)
 
     face_mask = np.zeros((size, size), np.uint8)
-    face_mask[r0:r1, c0:c1] = np.isin(sid, _SKIN_IDS) * np.uint8(255)
+    face_mask[r0:r1, c0:c1] = ((sid >= 0) & (sid <= max(_SKIN_IDS))) * np.uint8(255)
 
     landmarks, visible = _project_landmarks(idt, head, lm2d, rot64, s, ox, oy, zbuf, (r0, c0))
     return Frame(image, landmarks, visible, face_mask)
@@ -184,8 +187,9 @@ def _unit_normal(ell: Ellipsoid, px, py, pz):
     return [c * inv for c in n], f
 
 
-def _lambert(surfaces, sid, px, py, pz, perf, rot, face_box) -> np.ndarray:
-    """Lambert term max(0, n . l) at each pixel's hit point.
+def _lambert(surfaces, sid, px, py, pz, perf, rot, face_box) -> tuple[np.ndarray, np.ndarray]:
+    """Lambert term max(0, n . l) at each pixel's hit point, and the skin's highlight
+    (over ``face_box`` only).
 
     On the face (cranium, jaw, nose) the normal is a blend of the three surfaces'
     normals weighted by how close p lies to each, so the seams between ellipsoids shade
@@ -199,10 +203,23 @@ def _lambert(surfaces, sid, px, py, pz, perf, rot, face_box) -> np.ndarray:
         w = np.exp(np.maximum(f, 0) * np.float32(-1 / _SEAM_SOFTNESS))
         for c in range(3):
             n_sum[c] += w * n[c]
+    inv = 1 / (np.sqrt(n_sum[0] ** 2 + n_sum[1] ** 2 + n_sum[2] ** 2) + 1e-12)
     lam = np.zeros_like(px)
     lam[face_box] = (
         n_sum[0] * float(l_dir[0]) + n_sum[1] * float(l_dir[1]) + n_sum[2] * float(l_dir[2])
-    ) / (np.sqrt(n_sum[0] ** 2 + n_sum[1] ** 2 + n_sum[2] ** 2) + 1e-12)
+    ) * inv
+    # Blinn-Phong highlight on the skin: half-vector between light and camera.
+    half = l_dir + rot.T @ np.array([0.0, 0.0, 1.0])
+    half /= np.linalg.norm(half)
+    nh = np.maximum(
+        (n_sum[0] * float(half[0]) + n_sum[1] * float(half[1]) + n_sum[2] * float(half[2])) * inv,
+        0,
+    )
+    nh *= nh
+    nh *= nh
+    nh *= nh  # (n . h)^8: a broad, soft sheen, as skin has
+    sb = sid[face_box]
+    spec = nh * ((sb >= 0) & (sb <= max(_SKIN_IDS)))  # skin ids are 0..2; face box only
     for k in range(len(surfaces)):
         if k in _SKIN_IDS:
             continue
@@ -210,7 +227,7 @@ def _lambert(surfaces, sid, px, py, pz, perf, rot, face_box) -> np.ndarray:
         if on.any():
             n, _ = _unit_normal(surfaces[k], px[on], py[on], pz[on])
             lam[on] = n[0] * float(l_dir[0]) + n[1] * float(l_dir[1]) + n[2] * float(l_dir[2])
-    return np.maximum(lam, 0)
+    return np.maximum(lam, 0), spec
 
 
 def _project_landmarks(idt, head, lm2d, rot, s, ox, oy, zbuf, origin):

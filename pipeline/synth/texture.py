@@ -110,6 +110,12 @@ def _patch_box(pts: np.ndarray, pad: int = 3) -> tuple[int, int, int, int]:
     return max(r0, 0), min(r1, TEX_H), max(c0, 0), min(c1, TEX_W)
 
 
+def _blend_into(patch: np.ndarray, layer: np.ndarray, mask: np.ndarray) -> None:
+    """patch = layer where mask (uint8 coverage, anti-aliased edges), in place."""
+    a = mask.astype(np.float32) * np.float32(1 / 255)
+    patch[:] = cv2.blendLinear(layer, patch, a, 1 - a)
+
+
 def _paint_eye(atlas: np.ndarray, idt: Identity, cx: float, expr: dict) -> None:
     upper, lower = eye_outline(cx, idt, expr["blink"])
     outline = np.concatenate([upper, lower[::-1]])
@@ -131,8 +137,7 @@ def _paint_eye(atlas: np.ndarray, idt: Identity, cx: float, expr: dict) -> None:
     cv2.circle(layer, glint, max(r // 6, _ONE), (245, 245, 245), -1, cv2.LINE_AA, _SHIFT)
     mask = np.zeros(patch.shape[:2], np.uint8)
     cv2.fillPoly(mask, [_fixed(outline) - offset], 255, cv2.LINE_AA, _SHIFT)
-    a = (mask.astype(np.float32) / 255)[..., None]
-    patch[:] = (patch * (1 - a) + layer * a).astype(np.uint8)
+    _blend_into(patch, layer, mask)
     lash = _bgr255(np.array(idt.hair_colour) * 0.4)
     cv2.polylines(patch, [_fixed(upper) - offset], False, lash, 2, cv2.LINE_AA, _SHIFT)
     cv2.polylines(
@@ -168,7 +173,6 @@ def _paint_mouth(
             ]
         )
         cv2.fillPoly(layer, [_fixed(teeth) - offset], (225, 235, 238), cv2.LINE_AA, _SHIFT)
-        a = (mask.astype(np.float32) / 255)[..., None]
-        patch[:] = (patch * (1 - a) + layer * a).astype(np.uint8)
+        _blend_into(patch, layer, mask)
     line = _bgr255(np.array(idt.lip_colour) * 0.55)
     cv2.polylines(patch, [_fixed(inner) - offset], True, line, 1, cv2.LINE_AA, _SHIFT)
