@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import pytorch_lightning as pl
 import torch
+from omegaconf import OmegaConf
 from safetensors.torch import load_file
 
 from pipeline.collect.stage import collect_synthetic
@@ -22,6 +23,7 @@ from pipeline.config.compose import compose_conf
 from pipeline.config.load import validate
 from pipeline.errors import UserError
 from pipeline.train.data import FaceDataModule
+from pipeline.train.export import export_model, load_model
 from pipeline.train.models.swap import build_model
 from pipeline.train.module import SwapModule
 from pipeline.train.stage import LossHistory, check_devices
@@ -220,3 +222,21 @@ def test_patch_gan_trains_both_sides(faces_dir):
     losses = module.losses(batch)
     losses["synth_a/discriminator"].backward()
     assert all(p.grad is None or not p.grad.any() for p in module.model.parameters())
+
+
+def test_exported_model_loads_into_the_same_network(tmp_path):
+    cfg = smoke_cfg()
+    model = build_model(cfg.model).eval()
+    export_model(
+        model,
+        tmp_path,
+        {"model": OmegaConf.to_container(cfg.model), "identities": ["synth_a", "synth_b"]},
+    )
+    loaded, meta = load_model(tmp_path)
+    x = torch.rand(2, 3, cfg.model.input_size, cfg.model.input_size)
+    with torch.no_grad():
+        for k in (0, 1):
+            assert torch.equal(model(x, k)[0], loaded(x, k)[0])
+    assert meta["identities"] == ["synth_a", "synth_b"]
+    with pytest.raises(UserError, match="run the train stage"):
+        load_model(tmp_path / "missing")
