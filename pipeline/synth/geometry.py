@@ -151,11 +151,14 @@ def front_depth(surfaces: list[Ellipsoid], xy: np.ndarray) -> np.ndarray:
 # --- landmarks ---------------------------------------------------------------------
 
 
+def _eye_shape(idt: Identity, blink: float) -> tuple[float, float, float]:
+    """Half-width, upper-lid height (closing with blink) and lower-lid depth of an eye."""
+    return 0.11 * idt.eye_size, 0.055 * idt.eye_size * (1 - 0.92 * blink), 0.035 * idt.eye_size
+
+
 def _eye_points(cx: float, idt: Identity, blink: float) -> np.ndarray:
     """Six eye landmarks in iBUG order for an eye centred at x=cx (outer corner first)."""
-    w = 0.11 * idt.eye_size
-    up = 0.055 * idt.eye_size * (1 - 0.92 * blink)
-    lo = 0.035 * idt.eye_size
+    w, up, lo = _eye_shape(idt, blink)
     side = np.sign(cx)  # outer corner lies away from the nose
     outer, inner = cx + side * w, cx - side * w
     xs_up = [cx + side * w / 3, cx - side * w / 3]
@@ -174,9 +177,7 @@ def eye_outline(
     cx: float, idt: Identity, blink: float, n: int = 12
 ) -> tuple[np.ndarray, np.ndarray]:
     """Dense upper and lower lid curves (n points each) of the eye at x=cx."""
-    w = 0.11 * idt.eye_size
-    up = 0.055 * idt.eye_size * (1 - 0.92 * blink)
-    lo = 0.035 * idt.eye_size
+    w, up, lo = _eye_shape(idt, blink)
     s = np.linspace(-1, 1, n)
     bump = (1 - s**2) ** 0.7
     xs = cx + s * w
@@ -293,9 +294,8 @@ def landmarks_2d(idt: Identity, head: Head, expr: dict[str, float]) -> np.ndarra
     )
 
 
-def landmarks_3d(idt: Identity, head: Head, expr: dict[str, float]) -> np.ndarray:
-    """The 68 landmarks lifted onto the front-most surface: (68, 3) head coordinates."""
-    xy = landmarks_2d(idt, head, expr)
+def lift(head: Head, xy: np.ndarray) -> np.ndarray:
+    """Head-plane points (N, 2) lifted onto the front-most face surface: (N, 3)."""
     z = front_depth([head.cranium, head.jaw, head.nose], xy)
     return np.concatenate([xy, z[:, None]], 1)
 

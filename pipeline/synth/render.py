@@ -22,6 +22,7 @@ from pipeline.synth.geometry import (
     hair_region,
     intersect,
     landmarks_2d,
+    lift,
     rotation,
 )
 from pipeline.synth.identity import Identity
@@ -133,8 +134,8 @@ def render_frame(idt: Identity, perf: dict[str, float], background: np.ndarray) 
     fc0 = min(boxes[k][2] for k in _SKIN_IDS) - c0
     fc1 = max(boxes[k][3] for k in _SKIN_IDS) - c0
     box = (slice(fr0, fr1), slice(fc0, fc1))
-    lam, spec = _lambert(surfaces, sid, px, py, pz, perf, rot, box)
     l_dir, ambient, direct = light(perf, rot)
+    lam, spec = _lambert(surfaces, sid, px, py, pz, l_dir, rot, box)
     shade = ambient[None, None] + lam[..., None] * direct[None, None]
     fg = albedo.astype(np.float32) * shade
     fg[box] += spec[..., None] * (_SHEEN * direct)[None, None]
@@ -148,7 +149,7 @@ def render_frame(idt: Identity, perf: dict[str, float], background: np.ndarray) 
     face_mask = np.zeros((size, size), np.uint8)
     face_mask[r0:r1, c0:c1] = ((sid >= 0) & (sid <= max(_SKIN_IDS))) * np.uint8(255)
 
-    landmarks, visible = _project_landmarks(idt, head, lm2d, rot64, s, ox, oy, zbuf, (r0, c0))
+    landmarks, visible = _project_landmarks(lift(head, lm2d), rot64, s, ox, oy, zbuf, (r0, c0))
     return Frame(image, landmarks, visible, face_mask)
 
 
@@ -187,15 +188,14 @@ def _unit_normal(ell: Ellipsoid, px, py, pz):
     return [c * inv for c in n], f
 
 
-def _lambert(surfaces, sid, px, py, pz, perf, rot, face_box) -> tuple[np.ndarray, np.ndarray]:
+def _lambert(surfaces, sid, px, py, pz, l_dir, rot, face_box) -> tuple[np.ndarray, np.ndarray]:
     """Lambert term max(0, n . l) at each pixel's hit point, and the skin's highlight
     (over ``face_box`` only).
 
     On the face (cranium, jaw, nose) the normal is a blend of the three surfaces'
     normals weighted by how close p lies to each, so the seams between ellipsoids shade
-    smoothly instead of showing a crease.
+    smoothly instead of showing a crease. ``l_dir``: light direction in head coordinates.
     """
-    l_dir, _, _ = light(perf, rot)
     fp = (px[face_box], py[face_box], pz[face_box])
     n_sum = [np.zeros_like(fp[0]) for _ in range(3)]
     for k in _SKIN_IDS:
@@ -230,11 +230,9 @@ def _lambert(surfaces, sid, px, py, pz, perf, rot, face_box) -> tuple[np.ndarray
     return np.maximum(lam, 0), spec
 
 
-def _project_landmarks(idt, head, lm2d, rot, s, ox, oy, zbuf, origin):
-    from pipeline.synth.geometry import front_depth
-
-    z = front_depth([head.cranium, head.jaw, head.nose], lm2d)
-    pts = np.concatenate([lm2d, z[:, None]], 1) @ rot.T
+def _project_landmarks(points3d, rot, s, ox, oy, zbuf, origin):
+    """Pixel positions of head points (68, 3), visible where they match the depth buffer."""
+    pts = points3d @ rot.T
     u = ox + s * pts[:, 0]
     v = oy - s * pts[:, 1]
     r = np.round(v).astype(int) - origin[0]

@@ -13,7 +13,7 @@ import functools
 import cv2
 import numpy as np
 
-from pipeline.synth.geometry import EYE_Y, eye_outline
+from pipeline.synth.geometry import EYE_Y, brow_points, eye_outline
 from pipeline.synth.identity import Identity
 
 PPU = 100.0  # texels per head unit
@@ -84,8 +84,6 @@ def base_atlas(idt: Identity) -> np.ndarray:
 
 
 def _paint_brows(face: np.ndarray, idt: Identity) -> None:
-    from pipeline.synth.geometry import brow_points
-
     colour = np.array(idt.hair_colour) * 0.7 + np.array(idt.skin) * 0.15
     thick = max(1, int(idt.brow_thickness * PPU))
     for side in (-1, 1):
