@@ -123,3 +123,8 @@ def stage_run(
             if stage_params:
                 mlflow.log_params({k: str(v) for k, v in flatten(stage_params).items()})
             yield run
+
+
+def execution_run_id(stage: Any) -> str:
+    """The parent run of a stage run: the pipeline execution that outputs are marked with."""
+    return stage.data.tags.get("mlflow.parentRunId") or stage.info.run_id

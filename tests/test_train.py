@@ -155,7 +155,7 @@ def test_sigkill_then_dvc_repro_resumes_and_matches_an_uninterrupted_run(scratch
     assert report["steps"] == 120 and report["resumed_from_step"] == killed_at
     weights_resumed = load_file(str(repo / "models/model.safetensors"))
 
-    again = run(["dvc", "repro"], repo)
+    again = run(["dvc", "repro", "train"], repo)
     assert "Running stage" not in again.stdout, "a finished run must not re-run"
 
     # The same run without interruption ends with the same weights.

@@ -28,8 +28,10 @@ def collect_synthetic(data: DictConfig, faces_dir: Path, targets_dir: Path) -> d
     """Write every identity's faces and every target clip; return counts and timings."""
     synthetic.check_config(data)
     people = synthetic.identities(data)
-    total = sum(i.frames for i in data.identities) + sum(
-        2 * int(round(t.seconds * data.fps)) for t in data.targets
+    total = (
+        sum(i.frames for i in data.identities)
+        + sum(2 * int(round(t.seconds * data.fps)) for t in data.targets)
+        + sum(st.count for st in data.stills)
     )
     stats: dict = {"faces": {}, "targets": {}}
     previews: dict[str, list[np.ndarray]] = {}
@@ -59,6 +61,8 @@ def collect_synthetic(data: DictConfig, faces_dir: Path, targets_dir: Path) -> d
         faces_seconds = time.perf_counter() - start
         for t in data.targets:
             stats["targets"][t.name] = _write_target(data, t, people, targets_dir / t.name, bar)
+        for st in data.stills:
+            stats["targets"][st.name] = _write_stills(data, st, people, targets_dir / st.name, bar)
     stats["seconds"] = time.perf_counter() - start
     stats["faces_per_second"] = sum(stats["faces"].values()) / max(faces_seconds, 1e-9)
     stats["previews"] = previews
@@ -92,6 +96,7 @@ def _write_target(data: DictConfig, t: DictConfig, people: dict, folder: Path, b
         folder / "meta.json",
         {
             "clip": t.name,
+            "kind": "video",
             "identity": t.identity,
             "swap_to": t.swap_to,
             "fps": data.fps,
@@ -102,6 +107,37 @@ def _write_target(data: DictConfig, t: DictConfig, people: dict, folder: Path, b
         },
     )
     return n
+
+
+def _write_stills(data: DictConfig, st: DictConfig, people: dict, folder: Path, bar) -> int:
+    """An image-folder target: images/, truth/ and faces.json (landmarks or null)."""
+    (folder / "images").mkdir(parents=True)
+    (folder / "truth").mkdir()
+    faces = {}
+    frames = synthetic.still_frames(
+        people[st.identity], people[st.swap_to], st.count, st.seed, data.frame_size
+    )
+    for i, (actor, truth, background) in enumerate(frames):
+        name = f"{i:05d}.png"
+        cv2.imwrite(str(folder / "images" / name), actor.image if actor else background)
+        cv2.imwrite(str(folder / "truth" / name), truth.image if truth else background)
+        faces[name] = np.round(actor.landmarks, 3).tolist() if actor else None
+        bar.update()
+    write_meta(folder / "faces.json", faces)
+    write_meta(
+        folder / "meta.json",
+        {
+            "clip": st.name,
+            "kind": "images",
+            "identity": st.identity,
+            "swap_to": st.swap_to,
+            "frames": st.count,
+            "size": data.frame_size,
+            "seed": st.seed,
+            "renderer_version": synthetic.RENDERER_VERSION,
+        },
+    )
+    return st.count
 
 
 def preview_sheet(previews: dict[str, list[np.ndarray]]) -> np.ndarray:

@@ -73,6 +73,16 @@ def check_config(data: DictConfig) -> None:
             ),
             (t.seconds > 0, f"data.targets '{t.name}': seconds must be positive"),
         ]
+    for st in data.stills:
+        rules += [
+            (
+                st.identity in names and st.swap_to in names,
+                f"data.stills '{st.name}': identity and swap_to must be in data.identities",
+            ),
+            (st.count >= 2, f"data.stills '{st.name}': count must be at least 2"),
+        ]
+    clips = [t.name for t in data.targets] + [st.name for st in data.stills]
+    rules.append((len(set(clips)) == len(clips), "data.targets and data.stills need unique names"))
     for ok, message in rules:
         if not ok:
             raise UserError(f"{message}; fix it in conf/ or with '-S'.")
@@ -108,6 +118,20 @@ def align_sample(frame: Frame, size: int, index: int, scene: int, perf: dict) ->
 
 def target_performance(seconds: float, fps: float, seed: int) -> Performance:
     return smooth_performance(seed, max(1, int(round(seconds * fps))), fps)
+
+
+def still_frames(
+    actor: Identity, truth: Identity, count: int, seed: int, size: int
+) -> Iterator[tuple[Frame | None, Frame | None, np.ndarray]]:
+    """Target stills with their ground truth; the last is background only (no face)."""
+    perf = random_performance(seed, count - 1)
+    for i in range(count):
+        background = render_background(seed * 1000 + i, size)
+        if i == count - 1:
+            yield None, None, background
+            continue
+        p = frame_of(perf, i)
+        yield render_frame(actor, p, background), render_frame(truth, p, background), background
 
 
 def target_frames(

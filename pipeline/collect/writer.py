@@ -9,7 +9,12 @@ data/targets/<clip>/
     video.mp4            the clip to swap: H.264 + AAC soundtrack
     ground_truth.mp4     what a perfect swap produces (same performance, other identity)
     track.npz            per frame: landmarks, visibility, performance of both renders
-    meta.json            identities, fps, frame count, size, renderer version
+    meta.json            kind (video), identities, fps, frame count, size, renderer version
+data/targets/<stills>/
+    images/00000.png ... the images to swap (the last has no face)
+    truth/00000.png ...  what a perfect swap produces
+    faces.json           per image: landmarks (68, 2) or null where there is no face
+    meta.json            kind (images), identities, count, size
 """
 
 from __future__ import annotations

@@ -35,6 +35,18 @@ class TargetConf:
 
 
 @dataclass
+class StillsConf:
+    """A folder of target images: ``identity`` in random poses, the last image without a
+    face (it must pass through unchanged); ``swap_to`` as the ground truth."""
+
+    name: str = MISSING
+    identity: str = MISSING
+    swap_to: str = MISSING
+    count: int = 6
+    seed: int = 0
+
+
+@dataclass
 class SyntheticDataConf:
     source: str = "synthetic"
     frame_size: int = 256  # rendered frame side, pixels
@@ -53,6 +65,11 @@ class SyntheticDataConf:
     targets: list[TargetConf] = field(
         default_factory=lambda: [
             TargetConf(name="a_to_b", identity="synth_a", swap_to="synth_b", seed=5),
+        ]
+    )
+    stills: list[StillsConf] = field(
+        default_factory=lambda: [
+            StillsConf(name="a_stills", identity="synth_a", swap_to="synth_b", seed=7),
         ]
     )
 
@@ -123,6 +140,67 @@ class TrainerConf:
 
 
 @dataclass
+class SmoothingConf:
+    """Temporal smoothing of the target's landmarks before alignment (faces/smoothing.py)."""
+
+    method: str = "savgol"  # none | savgol (whole track) | one_euro (causal)
+    window: int = 7  # savgol: frames, odd
+    order: int = 2  # savgol: polynomial order
+    min_cutoff: float = 1.0  # one_euro: Hz at rest
+    beta: float = 0.05  # one_euro: cut-off rise with speed
+    d_cutoff: float = 1.0  # one_euro: Hz of the speed estimate
+
+
+@dataclass
+class GenerateConf:
+    """The swap itself: align target faces, encode, decode as the other identity."""
+
+    batch_size: int = 32  # faces per forward pass
+    precision: str = "bf16"  # bf16 | fp32 inference
+    jitter: float = 0.0  # detector-like landmark noise, share of the face size (test aid)
+    jitter_seed: int = 0
+    smoothing: SmoothingConf = field(default_factory=SmoothingConf)
+    crf: int = 23  # H.264 quality of the raw composite
+    preset: str = "veryfast"  # x264 preset of the raw composite (inspection only)
+
+
+@dataclass
+class MaskConf:
+    source: str = "predicted"  # predicted (the decoder's mask) | hull (landmarks) | both
+    erode: float = 0.02  # share of the crop side; negative dilates
+    blur: float = 0.08  # feathering, share of the crop side
+
+
+@dataclass
+class ProvenanceConf:
+    """Marks on every generated output (pipeline/provenance). The watermark and the C2PA
+    manifest cannot be switched off; the visible label can."""
+
+    label: bool = True  # the visible "synthetic" label
+    label_text: str = "SYNTHETIC - AI-generated"
+    watermark_strength: float = 3.0  # grey levels; lower is less visible and less robust
+    certificate: str = ""  # PEM chain (signer first); empty: the project's own key
+    private_key: str = ""  # PEM private key of that certificate
+
+
+@dataclass
+class RefineConf:
+    """Post-processing of the generated faces, and the final encode."""
+
+    color: str = "rct"  # none | rct (Lab mean/std) | hist (histogram matching) | lct
+    color_smoothing: float = 0.8  # weight of earlier frames' colour statistics; 0: per frame
+    mask: MaskConf = field(default_factory=MaskConf)
+    blend: str = "alpha"  # alpha | poisson (OpenCV seamlessClone)
+    sharpen: float = 0.3  # unsharp-mask amount; 0 turns it off
+    sharpen_sigma: float = 1.0  # unsharp-mask radius, frame pixels
+    crf: int = 23  # H.264 quality of the final video
+    preset: str = "medium"  # x264 preset of the final video
+    side_by_side_height: int = 256  # panel height of original | swapped | ground truth
+    before_after: int = 4  # frames logged to MLflow as before/after pairs
+    image_format: str = "png"  # png | jpg, for image-folder targets
+
+
+@dataclass
 class SqliteTrackingConf:
     backend: str = "sqlite"
     experiment: str = "facepipe"
@@ -144,6 +222,9 @@ class Config:
     model: ModelConf = field(default_factory=ModelConf)
     train: TrainConf = field(default_factory=TrainConf)
     trainer: TrainerConf = field(default_factory=TrainerConf)
+    generate: GenerateConf = field(default_factory=GenerateConf)
+    refine: RefineConf = field(default_factory=RefineConf)
+    provenance: ProvenanceConf = field(default_factory=ProvenanceConf)
     tracking: Any = MISSING
 
 
@@ -161,7 +242,15 @@ def register_configs() -> None:
 
     cs = ConfigStore.instance()
     cs.store(name="config_schema", node=Config)
-    for group, node in (("model", ModelConf), ("train", TrainConf), ("trainer", TrainerConf)):
+    plain = (
+        ("model", ModelConf),
+        ("train", TrainConf),
+        ("trainer", TrainerConf),
+        ("generate", GenerateConf),
+        ("refine", RefineConf),
+        ("provenance", ProvenanceConf),
+    )
+    for group, node in plain:
         cs.store(group=group, name=f"{group}_schema", node=node)
     for group, (_, schemas) in GROUP_SCHEMAS.items():
         for choice, node in schemas.items():

@@ -16,7 +16,8 @@ from pipeline.errors import UserError
 class VideoWriter:
     """Stream BGR frames into an H.264 MP4, muxing an audio file's track if given.
 
-    Use as a context manager; frames are (H, W, 3) uint8 BGR of one size.
+    Use as a context manager; frames are (H, W, 3) uint8 BGR of one size. With
+    ``audio_codec="copy"`` the source's audio is kept bit-identical.
     """
 
     def __init__(
@@ -27,6 +28,7 @@ class VideoWriter:
         crf: int = 18,
         audio_path: str | Path | None = None,
         audio_codec: str = "aac",
+        preset: str = "medium",
     ):
         self.path = Path(path)
         self._gen = imageio_ffmpeg.write_frames(
@@ -35,7 +37,7 @@ class VideoWriter:
             fps=fps,
             codec="libx264",
             quality=None,
-            output_params=["-crf", str(crf), "-preset", "medium"],
+            output_params=["-crf", str(crf), "-preset", preset],
             audio_path=str(audio_path) if audio_path else None,
             audio_codec=audio_codec if audio_path else None,
             macro_block_size=1,

@@ -1,0 +1,110 @@
+"""The generate stage: swap the face in every target with the trained model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from omegaconf import DictConfig, OmegaConf
+from tqdm import tqdm
+
+from pipeline.config.load import load_params
+from pipeline.errors import UserError
+from pipeline.faces.smoothing import METHODS
+from pipeline.generate.swap import generate_target
+from pipeline.generate.swapper import Swapper
+from pipeline.generate.targets import Target, open_targets
+from pipeline.io.atomic import atomic_outputs
+from pipeline.provenance.marks import FrameMarker
+from pipeline.provenance.seal import seal_outputs
+from pipeline.provenance.watermark import run_tag
+from pipeline.tracking import execution_run_id, stage_run
+from pipeline.train.export import load_model
+
+TARGETS_DIR = Path("data/targets")
+MODELS_DIR = Path("models")
+GENERATED_DIR = Path("outputs/generated")
+
+
+def check_config(cfg: DictConfig) -> None:
+    g = cfg.generate
+    rules = [
+        (g.batch_size >= 1, "generate.batch_size must be at least 1"),
+        (g.precision in ("bf16", "fp32"), "generate.precision must be bf16 or fp32"),
+        (g.jitter >= 0, "generate.jitter must be >= 0"),
+        (g.smoothing.method in METHODS, f"generate.smoothing.method must be one of {METHODS}"),
+        (g.smoothing.window % 2 == 1, "generate.smoothing.window must be odd"),
+        (0 <= g.crf <= 51, "generate.crf must be 0..51 (H.264 CRF)"),
+    ]
+    for ok, message in rules:
+        if not ok:
+            raise UserError(f"{message}; fix it in conf/ or with '-S'.")
+
+
+def load_swap_model(cfg: DictConfig, folder: Path = MODELS_DIR):
+    model, meta = load_model(folder)
+    if meta["input_size"] != cfg.model.input_size:
+        raise UserError(
+            f"{folder} was trained at model.input_size={meta['input_size']} but the config "
+            f"says {cfg.model.input_size}; re-run training (dvc repro train)."
+        )
+    return model, meta
+
+
+def swap_index(target: Target, identities: list[str]) -> int:
+    if target.swap_to not in identities:
+        raise UserError(
+            f"target '{target.name}' swaps to '{target.swap_to}', which the model in "
+            f"{MODELS_DIR} was not trained on ({', '.join(identities)}); re-run training."
+        )
+    return identities.index(target.swap_to)
+
+
+def generate_all(
+    cfg: DictConfig, targets: list[Target], model, meta: dict, out_root: Path, tag: str
+) -> list[dict]:
+    marker = FrameMarker(tag, cfg.provenance)
+    size = meta["input_size"]
+    stats = []
+    with tqdm(total=sum(t.frames for t in targets), desc="generate", unit="frame") as bar:
+        for target in targets:
+            swapper = Swapper(model, swap_index(target, meta["identities"]), cfg.generate.precision)
+            stats.append(
+                generate_target(
+                    target, swapper, size, cfg.generate, out_root / target.name, marker, bar
+                )
+            )
+    return stats
+
+
+def main() -> None:
+    cfg = load_params()
+    check_config(cfg)
+    targets = open_targets(TARGETS_DIR)
+    model, meta = load_swap_model(cfg)
+    for t in targets:
+        swap_index(t, meta["identities"])
+    params = {"generate": OmegaConf.to_container(cfg.generate)}
+    with stage_run(cfg, "generate", params) as run:
+        import mlflow
+
+        run_id = execution_run_id(run)
+        with atomic_outputs(GENERATED_DIR) as (tmp,):
+            tmp.mkdir()
+            stats = generate_all(cfg, targets, model, meta, tmp, run_tag(run_id))
+            seal_outputs(cfg, run_id, [tmp / s["target"] / "raw" for s in stats], "generate")
+        frames = sum(s["frames"] for s in stats)
+        seconds = sum(s["seconds"] for s in stats)
+        metrics = {"frames_per_second": frames / max(seconds, 1e-9)}
+        for s in stats:
+            metrics |= {f"{k}.{s['target']}": s[k] for k in ("faces", "no_face_frames")}
+            metrics[f"frames_per_second.{s['target']}"] = s["frames_per_second"]
+        mlflow.log_metrics(metrics)
+        for s in stats:
+            if s["kind"] == "video":
+                mlflow.log_artifact(
+                    str(GENERATED_DIR / s["target"] / "raw" / f"{s['target']}.mp4"), "generate"
+                )
+        print(
+            f"generate: {frames} frames of {len(stats)} target(s), "
+            f"{metrics['frames_per_second']:.1f} frames/s (MLflow run {run.info.run_id})"
+        )

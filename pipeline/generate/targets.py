@@ -1,0 +1,95 @@
+"""Target clips and image folders that collect wrote, as frames plus landmarks.
+
+A target is a folder under data/targets/: ``video.mp4`` + ``track.npz`` (a clip) or
+``images/`` + ``faces.json`` (stills). Frames are streamed; landmarks are (N, 68, 2) with
+NaN rows where a frame has no face.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from pipeline.errors import UserError
+from pipeline.io.video import read_frames
+
+
+@dataclass
+class Target:
+    name: str
+    kind: str  # video | images
+    folder: Path
+    meta: dict
+
+    @property
+    def frames(self) -> int:
+        return int(self.meta["frames"])
+
+    @property
+    def fps(self) -> float:
+        return float(self.meta.get("fps", 25.0))
+
+    @property
+    def swap_to(self) -> str:
+        return self.meta["swap_to"]
+
+    @property
+    def media(self) -> Path:
+        return self.folder / ("video.mp4" if self.kind == "video" else "images")
+
+    @property
+    def truth(self) -> Path | None:
+        path = self.folder / ("ground_truth.mp4" if self.kind == "video" else "truth")
+        return path if path.exists() else None
+
+    def names(self) -> list[str]:
+        """Per-frame names: image file names, or frame numbers of a clip."""
+        if self.kind == "images":
+            return sorted(json.loads((self.folder / "faces.json").read_text()))
+        return [f"{i:05d}" for i in range(self.frames)]
+
+    def landmarks(self) -> np.ndarray:
+        if self.kind == "video":
+            with np.load(self.folder / "track.npz") as track:
+                return track["landmarks"].astype(np.float64)
+        faces = json.loads((self.folder / "faces.json").read_text())
+        out = np.full((len(faces), 68, 2), np.nan)
+        for i, name in enumerate(sorted(faces)):
+            if faces[name] is not None:
+                out[i] = faces[name]
+        return out
+
+    def read(self) -> Iterator[np.ndarray]:
+        """BGR frames in order; a clip is streamed, never held whole."""
+        if self.kind == "video":
+            yield from read_frames(self.media)
+            return
+        for name in self.names():
+            yield read_image(self.media / name)
+
+
+def read_image(path: Path) -> np.ndarray:
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        raise UserError(f"image {path} cannot be read; replace or remove it.")
+    return image
+
+
+def open_targets(targets_dir: Path) -> list[Target]:
+    if not targets_dir.is_dir():
+        raise UserError(f"{targets_dir} is missing; run the collect stage (dvc repro collect).")
+    targets = []
+    for folder in sorted(p for p in targets_dir.iterdir() if p.is_dir()):
+        meta_path = folder / "meta.json"
+        if not meta_path.is_file():
+            raise UserError(f"{folder} has no meta.json; re-run the collect stage.")
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        targets.append(Target(folder.name, meta.get("kind", "video"), folder, meta))
+    if not targets:
+        raise UserError(f"{targets_dir} holds no target; add data.targets or data.stills.")
+    return targets

@@ -1,0 +1,78 @@
+"""Blend a swapped crop into its frame: mask shaping, sharpening, alpha or Poisson."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from omegaconf import DictConfig
+
+from pipeline.faces.mask import hull_mask
+from pipeline.faces.paste import alpha_blend, face_box, unwarp_roi
+
+SOURCES = ("predicted", "hull", "both")
+MODES = ("alpha", "poisson")
+
+
+def shape_mask(predicted: np.ndarray, landmarks: np.ndarray, cfg: DictConfig) -> np.ndarray:
+    """The blend mask in crop space (uint8): chosen source, eroded/dilated, feathered."""
+    size = predicted.shape[0]
+    if cfg.source == "predicted":
+        mask = predicted.copy()
+    else:
+        hull = hull_mask(landmarks, (size, size))
+        mask = hull if cfg.source == "hull" else np.minimum(hull, predicted)
+    radius = int(round(abs(cfg.erode) * size))
+    if radius:
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1,) * 2)
+        mask = (cv2.erode if cfg.erode > 0 else cv2.dilate)(mask, kernel)
+    sigma = cfg.blur * size / 2
+    if sigma > 0.1:
+        mask = cv2.GaussianBlur(mask, (0, 0), sigma)
+    return mask
+
+
+def sharpen(image: np.ndarray, amount: float, sigma: float) -> np.ndarray:
+    """Unsharp mask: image + amount * (image - blurred)."""
+    if amount <= 0:
+        return image
+    blurred = cv2.GaussianBlur(image, (0, 0), sigma)
+    return cv2.addWeighted(image, 1 + amount, blurred, -amount, 0)
+
+
+def blend_face(
+    frame: np.ndarray,
+    face: np.ndarray,
+    mask: np.ndarray,
+    matrix: np.ndarray,
+    mode: str,
+    amount: float,
+    sigma: float,
+) -> np.ndarray:
+    """The frame with the crop ``face`` blended in through ``mask`` (both crop-sized)."""
+    box = face_box(matrix, face.shape[0], frame.shape[:2])
+    x0, y0, x1, y1 = box
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return frame.copy()
+    face_roi = sharpen(unwarp_roi(face, matrix, box), amount, sigma)
+    alpha = unwarp_roi(mask, matrix, box).astype(np.float32) / 255
+    if mode == "poisson":
+        face_roi = _poisson(frame, face_roi, alpha, box)
+    return alpha_blend(frame, face_roi, alpha, box)
+
+
+def _poisson(frame: np.ndarray, face_roi: np.ndarray, alpha: np.ndarray, box) -> np.ndarray:
+    """Gradient-domain clone of the face into the frame (OpenCV seamlessClone), returned
+    as the box's pixels; the feathered alpha then softens the seam as in alpha mode."""
+    x0, y0, x1, y1 = box
+    binary = (alpha > 0.05).astype(np.uint8) * 255
+    binary[[0, -1], :] = 0
+    binary[:, [0, -1]] = 0
+    if binary.sum() == 0:
+        return face_roi
+    bx, by, bw, bh = cv2.boundingRect(binary)
+    center = (x0 + bx + bw // 2, y0 + by + bh // 2)
+    try:
+        cloned = cv2.seamlessClone(face_roi, frame, binary, center, cv2.NORMAL_CLONE)
+    except cv2.error:  # the face touches the frame edge: no room for the boundary
+        return face_roi
+    return cloned[y0:y1, x0:x1]

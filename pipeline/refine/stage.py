@@ -1,0 +1,115 @@
+"""The refine stage: colour, blend, sharpen, smooth, encode with audio, mark, seal."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+from omegaconf import DictConfig, OmegaConf
+from tqdm import tqdm
+
+from pipeline.config.load import load_params
+from pipeline.errors import UserError
+from pipeline.generate.targets import open_targets
+from pipeline.io.atomic import atomic_outputs
+from pipeline.provenance.marks import FrameMarker
+from pipeline.provenance.seal import seal_outputs
+from pipeline.provenance.watermark import run_tag
+from pipeline.refine import blend, color
+from pipeline.refine.refine import refine_target, write_report
+from pipeline.tracking import execution_run_id, stage_run
+from pipeline.viz.grid import image_grid
+
+TARGETS_DIR = Path("data/targets")
+GENERATED_DIR = Path("outputs/generated")
+FINAL_DIR = Path("outputs/final")
+REPORT = Path("reports/refine.json")
+
+
+def check_config(cfg: DictConfig) -> None:
+    r = cfg.refine
+    rules = [
+        (r.color in color.MODES, f"refine.color must be one of {color.MODES}"),
+        (0 <= r.color_smoothing < 1, "refine.color_smoothing must be in [0, 1)"),
+        (r.mask.source in blend.SOURCES, f"refine.mask.source must be one of {blend.SOURCES}"),
+        (-0.5 < r.mask.erode < 0.5, "refine.mask.erode must be in (-0.5, 0.5)"),
+        (0 <= r.mask.blur < 1, "refine.mask.blur must be in [0, 1)"),
+        (r.blend in blend.MODES, f"refine.blend must be one of {blend.MODES}"),
+        (r.sharpen >= 0, "refine.sharpen must be >= 0"),
+        (r.sharpen_sigma > 0, "refine.sharpen_sigma must be positive"),
+        (0 <= r.crf <= 51, "refine.crf must be 0..51 (H.264 CRF)"),
+        (r.side_by_side_height >= 32, "refine.side_by_side_height must be at least 32"),
+        (r.image_format in ("png", "jpg"), "refine.image_format must be png or jpg"),
+        (
+            0.5 <= cfg.provenance.watermark_strength <= 12,
+            "provenance.watermark_strength must be in [0.5, 12] grey levels",
+        ),
+    ]
+    for ok, message in rules:
+        if not ok:
+            raise UserError(f"{message}; fix it in conf/ or with '-S'.")
+
+
+def before_after_sheet(pairs: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """Rows of (original, refined) pairs, labelled."""
+    images = [im for pair in pairs for im in pair]
+    return image_grid(images, 2, labels=["before | after"] + [""] * (len(pairs) - 1))
+
+
+def refine_all(cfg: DictConfig, out_root: Path, tag: str) -> list[dict]:
+    targets = open_targets(TARGETS_DIR)
+    for t in targets:
+        if not (GENERATED_DIR / t.name / "meta.json").is_file():
+            raise UserError(
+                f"{GENERATED_DIR / t.name} is missing; run the generate stage (dvc repro generate)."
+            )
+    marker = FrameMarker(tag, cfg.provenance)
+    stats = []
+    with tqdm(total=sum(t.frames for t in targets), desc="refine", unit="frame") as bar:
+        for t in targets:
+            stats.append(
+                refine_target(t, GENERATED_DIR / t.name, cfg.refine, out_root / t.name, marker, bar)
+            )
+    return stats
+
+
+def main() -> None:
+    cfg = load_params()
+    check_config(cfg)
+    with stage_run(cfg, "refine", {"refine": OmegaConf.to_container(cfg.refine)}) as run:
+        import mlflow
+
+        run_id = execution_run_id(run)
+        with atomic_outputs(FINAL_DIR) as (tmp,):
+            tmp.mkdir()
+            stats = refine_all(cfg, tmp, run_tag(run_id))
+            seal_outputs(cfg, run_id, [tmp / s["target"] for s in stats], "refine")
+        REPORT.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_outputs(REPORT) as (report_tmp,):
+            write_report(report_tmp, stats)
+        frames = sum(s["frames"] for s in stats)
+        seconds = sum(s["seconds"] for s in stats)
+        metrics = {"frames_per_second": frames / max(seconds, 1e-9)}
+        for s in stats:
+            for k in ("frames_per_second", "color_gap_before", "color_gap_after"):
+                metrics[f"{k}.{s['target']}"] = s[k]
+        mlflow.log_metrics(metrics)
+        with tempfile.TemporaryDirectory() as tmp_dir:
+            for s in stats:
+                if s["pairs"]:
+                    sheet = Path(tmp_dir) / f"before_after_{s['target']}.png"
+                    cv2.imwrite(str(sheet), before_after_sheet(s["pairs"]))
+                    mlflow.log_artifact(str(sheet), "refine")
+        for s in stats:
+            if s["kind"] == "video":
+                for name in s["files"]:
+                    mlflow.log_artifact(str(FINAL_DIR / s["target"] / name), "refine")
+            mlflow.log_artifact(
+                str(FINAL_DIR / s["target"] / "provenance.json"), f"refine/{s['target']}"
+            )
+        print(
+            f"refine: {frames} frames of {len(stats)} target(s), "
+            f"{metrics['frames_per_second']:.1f} frames/s -> {FINAL_DIR}/ (MLflow run {run.info.run_id})"
+        )

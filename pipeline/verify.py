@@ -1,0 +1,111 @@
+"""Check a video or image for facepipe's provenance marks.
+
+    python -m pipeline.verify PATH [--json]
+
+Reports the invisible watermark (found or not, and the run tag it carries), the C2PA
+manifest (present, valid, AI-generated, its run id) and whether the two agree. Exit
+status: 0 when the file is marked (watermark or valid manifest), 1 when it is not, 2 on
+an error such as an unreadable file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import cv2
+
+from pipeline.errors import UserError, run_entry_point
+from pipeline.io.video import read_frames
+from pipeline.provenance import content_credentials
+from pipeline.provenance.watermark import Detector
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
+
+
+def read_watermark(path: Path, max_frames: int = 0) -> dict:
+    detector = Detector()
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if image is None:
+            raise UserError(f"image {path} cannot be read; check that it is an image file.")
+        detector.add(image)
+    else:
+        for i, frame in enumerate(read_frames(path)):
+            if max_frames and i >= max_frames:
+                break
+            detector.add(frame)
+    r = detector.reading()
+    return {"found": r.found, "run_tag": r.tag, "frames": r.frames, "mean_z": round(r.mean_z, 2)}
+
+
+def verify(path: Path) -> dict:
+    if not path.is_file():
+        raise UserError(f"{path} does not exist; give the path of a video or image.")
+    wm = read_watermark(path)
+    c2 = content_credentials.read(path)
+    manifest_tag = (c2.get("run") or {}).get("run_tag")
+    if wm["found"] and c2["valid"]:
+        agree = manifest_tag == wm["run_tag"]
+    else:
+        agree = None
+    return {
+        "file": str(path),
+        "marked": bool(wm["found"] or c2["valid"]),
+        "watermark": wm,
+        "c2pa": {
+            k: c2[k] for k in ("present", "valid", "errors", "trust", "run_id", "source_type")
+        },
+        "agree": agree,
+    }
+
+
+def describe(report: dict) -> str:
+    wm, c2 = report["watermark"], report["c2pa"]
+    lines = [f"file:      {report['file']}"]
+    if wm["found"]:
+        lines.append(
+            f"watermark: found, run tag {wm['run_tag']} "
+            f"(mean bit |z| {wm['mean_z']} over {wm['frames']} frame(s))"
+        )
+    else:
+        lines.append(f"watermark: not found ({wm['frames']} frame(s) read)")
+    if not c2["present"]:
+        lines.append("C2PA:      no manifest")
+    elif c2["valid"]:
+        source = c2["source_type"].rsplit("/", 1)[-1] if c2["source_type"] else "unstated"
+        trust = " (self-signed: not on a trust list)" if c2["trust"] else ""
+        lines.append(f"C2PA:      valid manifest{trust}; source type {source}; run {c2['run_id']}")
+    else:
+        lines.append(
+            "C2PA:      manifest INVALID - the file was changed after signing "
+            f"({', '.join(c2['errors'])})"
+        )
+    if report["agree"] is not None:
+        lines.append(
+            "agreement: the watermark's run tag matches the manifest's run"
+            if report["agree"]
+            else "agreement: MISMATCH between the watermark's run tag and the manifest's run"
+        )
+    lines.append(
+        "verdict:   marked as synthetic media made by facepipe"
+        if report["marked"]
+        else "verdict:   no facepipe provenance marks found"
+    )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipeline.verify", description=__doc__)
+    parser.add_argument("path", type=Path, help="a video (MP4, ...) or an image")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    args = parser.parse_args(argv)
+    report = verify(args.path)
+    print(json.dumps(report, indent=1) if args.json else describe(report))
+    return 0 if report["marked"] else 1
+
+
+if __name__ == "__main__":
+    run_entry_point("verify", lambda: sys.exit(main()))

@@ -1,0 +1,130 @@
+"""generate -> refine through DVC on the smoke preset: outputs, audio, marks, re-runs."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from pipeline.io.video import probe
+from tests.conftest import commit_params, mlflow_runs, run
+
+
+@pytest.fixture(scope="module")
+def swapped(tmp_path_factory):
+    """A scratch repo after ``dvc repro`` of the whole smoke pipeline."""
+    import shutil
+
+    from tests.conftest import ROOT, project_files
+
+    repo = tmp_path_factory.mktemp("swap") / "repo"
+    for f in project_files():
+        dst = repo / f
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / f, dst)
+    run(["git", "init", "-q", "-b", "main"], repo)
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "add", "-A"], repo)
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "copy"], repo)
+    commit_params(repo, "experiment=smoke")
+    proc = run(["dvc", "repro"], repo)
+    return repo, proc
+
+
+def test_final_video_has_sound_side_by_side_and_verifies(swapped):
+    repo, proc = swapped
+    final = repo / "outputs/final/a_to_b"
+    video, sbs = final / "a_to_b.mp4", final / "a_to_b.side_by_side.mp4"
+    streams = {s["type"]: s["codec"] for s in probe(video)["streams"]}
+    assert streams == {"video": "h264", "audio": "aac"}
+    assert {s["type"] for s in probe(sbs)["streams"]} == {"video", "audio"}
+    src = probe(repo / "data/targets/a_to_b/video.mp4")
+    assert abs(probe(video)["seconds"] - src["seconds"]) < 0.1
+
+    parents, _ = mlflow_runs(repo)
+    run_id = parents[0].info.run_id
+    out = run(["python", "-m", "pipeline.verify", str(video)], repo)
+    assert f"run tag {run_id[:12]}" in out.stdout
+    assert "valid manifest" in out.stdout and "matches" in out.stdout
+    report = json.loads(run(["python", "-m", "pipeline.verify", "--json", str(sbs)], repo).stdout)
+    assert report["c2pa"]["run_id"] == run_id and report["agree"] is True
+    assert report["c2pa"]["source_type"].endswith("trainedAlgorithmicMedia")
+
+    prov = json.loads((final / "provenance.json").read_text())
+    assert prov["run_id"] == run_id and prov["ai_generated"] is True
+    assert set(prov["files"]) == {"a_to_b.mp4", "a_to_b.side_by_side.mp4"}
+    assert len(prov["model_sha256"]) == 64 and len(prov["params_sha256"]) == 64
+
+
+def test_the_source_audio_is_copied_bit_for_bit(swapped):
+    import subprocess
+
+    import imageio_ffmpeg
+
+    repo, _ = swapped
+
+    def audio_md5(path):
+        cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(path)]
+        cmd += ["-map", "0:a", "-c", "copy", "-f", "md5", "-"]
+        return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+
+    assert audio_md5(repo / "outputs/final/a_to_b/a_to_b.mp4") == audio_md5(
+        repo / "data/targets/a_to_b/video.mp4"
+    )
+
+
+def test_stills_are_swapped_and_a_frame_without_a_face_passes_through(swapped):
+    repo, _ = swapped
+    meta = json.loads((repo / "outputs/generated/a_stills/meta.json").read_text())
+    assert meta["no_face_frames"] == 1 and meta["faces"] == meta["frames"] - 1
+    names = sorted(json.loads((repo / "data/targets/a_stills/faces.json").read_text()))
+    final = repo / "outputs/final/a_stills"
+    empty = names[-1]
+    src = cv2.imread(str(repo / "data/targets/a_stills/images" / empty)).astype(int)
+    out = cv2.imread(str(final / empty)).astype(int)
+    top = slice(0, src.shape[0] // 2)  # above the label: only the watermark differs
+    assert np.abs(out[top] - src[top]).max() <= 3
+    face = names[0]
+    a = cv2.imread(str(repo / "data/targets/a_stills/images" / face)).astype(int)
+    b = cv2.imread(str(final / face)).astype(int)
+    assert np.abs(b[top] - a[top]).mean() > 1.0, "the face was not replaced"
+    assert run(["python", "-m", "pipeline.verify", str(final / face)], repo).returncode == 0
+
+
+def test_a_refine_only_change_reruns_refine_only(swapped):
+    repo, _ = swapped
+    commit_params(repo, "experiment=smoke", "refine.color=lct")
+    proc = run(["dvc", "repro"], repo)
+    ran = [line for line in proc.stdout.splitlines() if line.startswith("Running stage")]
+    assert ran == ["Running stage 'refine':"], proc.stdout
+    report = json.loads((repo / "reports/refine.json").read_text())
+    assert report["a_to_b"]["frames"] == 25
+
+
+def test_a_model_of_another_resolution_is_refused(swapped, tmp_path):
+    repo, _ = swapped
+    params = (repo / "params.yaml").read_text()
+    try:
+        commit_params(repo, "experiment=smoke", "model.input_size=32")
+        proc = run(["python", "-m", "pipeline.generate"], repo, check=False)
+        assert proc.returncode == 2
+        assert "model.input_size=64" in proc.stderr and "dvc repro train" in proc.stderr
+        assert "Traceback" not in proc.stderr
+    finally:
+        (repo / "params.yaml").write_text(params)
+
+
+def test_a_corrupt_target_video_is_a_clear_error_and_keeps_the_old_outputs(swapped):
+    repo, _ = swapped
+    video = repo / "data/targets/a_to_b/video.mp4"
+    before = sorted(p.name for p in (repo / "outputs/generated").iterdir())
+    saved = video.read_bytes()
+    try:
+        video.write_bytes(b"not a video at all")
+        proc = run(["python", "-m", "pipeline.generate"], repo, check=False)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr
+        assert "video.mp4" in proc.stderr and "cannot be decoded" in proc.stderr
+        assert sorted(p.name for p in (repo / "outputs/generated").iterdir()) == before
+    finally:
+        video.write_bytes(saved)
