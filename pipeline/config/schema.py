@@ -146,8 +146,8 @@ class SmoothingConf:
     method: str = "savgol"  # none | savgol (whole track) | one_euro (causal)
     window: int = 7  # savgol: frames, odd
     order: int = 2  # savgol: polynomial order
-    min_cutoff: float = 1.0  # one_euro: Hz at rest
-    beta: float = 0.05  # one_euro: cut-off rise with speed
+    min_cutoff: float = 2.0  # one_euro: Hz at rest
+    beta: float = 0.1  # one_euro: cut-off rise with speed (per pixel/s)
     d_cutoff: float = 1.0  # one_euro: Hz of the speed estimate
 
 

@@ -9,16 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-
-def face_box(matrix: np.ndarray, size: int, shape: tuple[int, int]) -> tuple[int, int, int, int]:
-    """(x0, y0, x1, y1) in the frame that holds the crop's square, clipped to the frame."""
-    inv = cv2.invertAffineTransform(matrix)
-    corners = np.array([[0, 0], [size, 0], [0, size], [size, size]], np.float64)
-    pts = corners @ inv[:, :2].T + inv[:, 2]
-    h, w = shape
-    x0, y0 = np.floor(pts.min(0)).astype(int) - 1
-    x1, y1 = np.ceil(pts.max(0)).astype(int) + 1
-    return max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+from pipeline.faces.align import crop_footprint
 
 
 def roi_matrix(matrix: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
@@ -52,7 +43,7 @@ def alpha_blend(frame: np.ndarray, face: np.ndarray, alpha: np.ndarray, box) -> 
 
 def paste(frame: np.ndarray, crop: np.ndarray, mask: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     """The plain composite: the crop over the frame through its (uint8) mask."""
-    box = face_box(matrix, crop.shape[0], frame.shape[:2])
+    box = crop_footprint(matrix, crop.shape[0], frame.shape[:2])
     if box[2] <= box[0] or box[3] <= box[1]:
         return frame.copy()
     face = unwarp_roi(crop, matrix, box)

@@ -34,6 +34,7 @@ class VideoWriter:
         self._gen = imageio_ffmpeg.write_frames(
             str(self.path),
             size,
+            pix_fmt_in="bgr24",  # OpenCV's order: no per-frame channel swap in Python
             fps=fps,
             codec="libx264",
             quality=None,
@@ -47,7 +48,7 @@ class VideoWriter:
         self.frames = 0
 
     def write(self, frame_bgr: np.ndarray) -> None:
-        self._gen.send(np.ascontiguousarray(frame_bgr[..., ::-1]))
+        self._gen.send(np.ascontiguousarray(frame_bgr))
         self.frames += 1
 
     def close(self) -> None:
@@ -66,7 +67,7 @@ def read_frames(path: str | Path) -> Iterator[np.ndarray]:
     if not path.is_file():
         raise UserError(f"video {path} does not exist; check the path in the config.")
     try:
-        gen = imageio_ffmpeg.read_frames(str(path))
+        gen = imageio_ffmpeg.read_frames(str(path), pix_fmt="bgr24")
         meta = next(gen)
     except (RuntimeError, OSError, StopIteration) as err:
         raise UserError(
@@ -75,7 +76,7 @@ def read_frames(path: str | Path) -> Iterator[np.ndarray]:
         ) from err
     w, h = meta["size"]
     for buf in gen:
-        yield np.frombuffer(buf, np.uint8).reshape(h, w, 3)[..., ::-1]
+        yield np.frombuffer(buf, np.uint8).reshape(h, w, 3)
 
 
 def probe(path: str | Path) -> dict:

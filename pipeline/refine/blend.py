@@ -6,8 +6,9 @@ import cv2
 import numpy as np
 from omegaconf import DictConfig
 
+from pipeline.faces.align import crop_footprint
 from pipeline.faces.mask import hull_mask
-from pipeline.faces.paste import alpha_blend, face_box, unwarp_roi
+from pipeline.faces.paste import alpha_blend, unwarp_roi
 
 SOURCES = ("predicted", "hull", "both")
 MODES = ("alpha", "poisson")
@@ -49,7 +50,7 @@ def blend_face(
     sigma: float,
 ) -> np.ndarray:
     """The frame with the crop ``face`` blended in through ``mask`` (both crop-sized)."""
-    box = face_box(matrix, face.shape[0], frame.shape[:2])
+    box = crop_footprint(matrix, face.shape[0], frame.shape[:2])
     x0, y0, x1, y1 = box
     if x1 - x0 < 4 or y1 - y0 < 4:
         return frame.copy()

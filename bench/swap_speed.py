@@ -1,0 +1,134 @@
+"""Generate and refine speed on a 640x480 synthetic clip, and peak memory vs clip length.
+
+Renders a 6 s clip (480x480 render centred in 640x480, with a soundtrack), then in a
+fresh process per clip length runs generate (default model, random weights: speed does
+not depend on training) and refine (default config, every mark on) on it, and on a clip
+4x longer. Prints one JSON object: frames/s of each stage, end to end (all frames over
+the sum of both stages' time), and each process's peak RSS with their ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+WIDTH, HEIGHT, RENDER = 640, 480, 480
+
+
+def make_clip(folder: Path, repeat: int, seconds: float = 6.0) -> None:
+    """A target folder like collect's: video.mp4 (+ audio), track.npz, meta.json."""
+    from pipeline.collect import synthetic
+    from pipeline.config.compose import compose_conf
+    from pipeline.config.load import validate
+    from pipeline.io.audio import soundtrack, write_wav
+    from pipeline.io.video import VideoWriter
+
+    data = validate(compose_conf([], Path(__file__).resolve().parents[1] / "conf")).data
+    people = synthetic.identities(data)
+    perf = synthetic.target_performance(seconds, data.fps, 5)
+    pad = (WIDTH - RENDER) // 2
+    frames, landmarks = [], []
+    for actor, _ in synthetic.target_frames(people["synth_a"], people["synth_b"], perf, 5, RENDER):
+        frames.append(cv2.copyMakeBorder(actor.image, 0, 0, pad, pad, cv2.BORDER_REFLECT))
+        landmarks.append(actor.landmarks + [pad, 0])
+    frames, landmarks = frames * repeat, landmarks * repeat
+    folder.mkdir(parents=True)
+    wav = folder / "audio.wav"
+    write_wav(wav, soundtrack(len(frames) / data.fps, data.audio_hz, 5))
+    with VideoWriter(folder / "video.mp4", (WIDTH, HEIGHT), data.fps, 18, wav) as out:
+        for f in frames:
+            out.write(f)
+    wav.unlink()
+    np.savez_compressed(folder / "track.npz", landmarks=np.stack(landmarks).astype(np.float32))
+    meta = {"clip": folder.name, "kind": "video", "identity": "synth_a", "swap_to": "synth_b"}
+    meta |= {"fps": data.fps, "frames": len(frames)}
+    (folder / "meta.json").write_text(json.dumps(meta))
+
+
+def run_stages(folder: Path) -> dict:
+    """generate then refine on one clip, in this process; returns times and peak RSS."""
+    import torch
+
+    from pipeline.config.compose import compose_conf
+    from pipeline.config.load import validate
+    from pipeline.generate.swap import generate_target
+    from pipeline.generate.swapper import Swapper
+    from pipeline.generate.targets import Target
+    from pipeline.provenance.marks import FrameMarker
+    from pipeline.refine.refine import refine_target
+    from pipeline.train.models.swap import build_model
+
+    cfg = validate(compose_conf([], Path(__file__).resolve().parents[1] / "conf"))
+    torch.manual_seed(0)
+    model = build_model(cfg.model, 2)
+    meta = json.loads((folder / "meta.json").read_text())
+    target = Target(folder.name, "video", folder, meta)
+    marker = FrameMarker("0123456789ab", cfg.provenance)
+    work = folder.parent / f"{folder.name}-out"
+    t0 = time.perf_counter()
+    g = generate_target(
+        target,
+        Swapper(model, 1, cfg.generate.precision),
+        cfg.model.input_size,
+        cfg.generate,
+        work / "generated",
+        marker,
+    )
+    t1 = time.perf_counter()
+    r = refine_target(target, work / "generated", cfg.refine, work / "final", marker)
+    t2 = time.perf_counter()
+    return {
+        "frames": g["frames"],
+        "generate_seconds": t1 - t0,
+        "refine_seconds": t2 - t1,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(run_stages(args.child)))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        runs = {}
+        for name, repeat in (("clip", 1), ("clip_4x", 4)):
+            make_clip(Path(tmp) / name, repeat)
+            out = subprocess.run(
+                [sys.executable, __file__, "--child", str(Path(tmp) / name)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            runs[name] = json.loads(out.stdout.strip().splitlines()[-1])
+    one = runs["clip"]
+    total = one["generate_seconds"] + one["refine_seconds"]
+    print(
+        json.dumps(
+            {
+                "size": f"{WIDTH}x{HEIGHT}",
+                "frames": one["frames"],
+                "generate_fps": round(one["frames"] / one["generate_seconds"], 1),
+                "refine_fps": round(one["frames"] / one["refine_seconds"], 1),
+                "end_to_end_fps": round(one["frames"] / total, 1),
+                "peak_rss_mb": round(one["peak_rss_mb"], 1),
+                "peak_rss_mb_4x": round(runs["clip_4x"]["peak_rss_mb"], 1),
+                "rss_ratio_4x": round(runs["clip_4x"]["peak_rss_mb"] / one["peak_rss_mb"], 3),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
