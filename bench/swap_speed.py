@@ -84,7 +84,7 @@ def run_stages(folder: Path) -> dict:
         marker,
     )
     t1 = time.perf_counter()
-    r = refine_target(target, work / "generated", cfg.refine, work / "final", marker)
+    refine_target(target, work / "generated", cfg.refine, work / "final", marker)
     t2 = time.perf_counter()
     return {
         "frames": g["frames"],
