@@ -37,3 +37,4 @@ ui: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/render_speed.py
 	$(PY) bench/train_speed.py
+	$(PY) bench/swap_speed.py
