@@ -26,6 +26,13 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
 
 
 def read_watermark(path: Path, max_frames: int = 0) -> dict:
+    try:
+        return _read_watermark(path, max_frames)
+    except ValueError as err:  # too small to carry the mark
+        return {"found": False, "run_tag": None, "frames": 0, "mean_z": 0.0, "note": str(err)}
+
+
+def _read_watermark(path: Path, max_frames: int) -> dict:
     detector = Detector()
     if path.suffix.lower() in IMAGE_SUFFIXES:
         image = cv2.imread(str(path), cv2.IMREAD_COLOR)
@@ -70,6 +77,8 @@ def describe(report: dict) -> str:
             f"watermark: found, run tag {wm['run_tag']} "
             f"(mean bit |z| {wm['mean_z']} over {wm['frames']} frame(s))"
         )
+    elif wm.get("note"):
+        lines.append(f"watermark: not readable ({wm['note']})")
     else:
         lines.append(f"watermark: not found ({wm['frames']} frame(s) read)")
     if not c2["present"]:

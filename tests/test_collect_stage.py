@@ -76,7 +76,7 @@ def test_dvc_exp_run_composes_conf_with_types_and_tags_the_parent_run(scratch_re
         repo,
     )
     params = yaml.safe_load((repo / "params.yaml").read_text())
-    assert params["data"]["crop_size"] == 48 and params["data"]["frame_size"] == 128
+    assert params["data"]["crop_size"] == 48 and params["data"]["frame_size"] == 256
     first = json.loads((repo / "data/faces/synth_a/index.json").read_text())
     assert first["crop_size"] == 48
 

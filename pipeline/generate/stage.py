@@ -14,7 +14,7 @@ from pipeline.generate.swap import generate_target
 from pipeline.generate.swapper import Swapper
 from pipeline.generate.targets import Target, open_targets
 from pipeline.io.atomic import atomic_outputs
-from pipeline.provenance.marks import FrameMarker
+from pipeline.provenance.marks import FrameMarker, check_markable, check_provenance
 from pipeline.provenance.seal import seal_outputs
 from pipeline.provenance.watermark import run_tag
 from pipeline.tracking import execution_run_id, stage_run
@@ -38,6 +38,7 @@ def check_config(cfg: DictConfig) -> None:
     for ok, message in rules:
         if not ok:
             raise UserError(f"{message}; fix it in conf/ or with '-S'.")
+    check_provenance(cfg.provenance)
 
 
 def load_swap_model(cfg: DictConfig, folder: Path = MODELS_DIR):
@@ -83,6 +84,8 @@ def main() -> None:
     model, meta = load_swap_model(cfg)
     for t in targets:
         swap_index(t, meta["identities"])
+        if "size" in t.meta:
+            check_markable(t.meta["size"], t.meta["size"], f"target '{t.name}'")
     params = {"generate": OmegaConf.to_container(cfg.generate)}
     with stage_run(cfg, "generate", params) as run:
         import mlflow

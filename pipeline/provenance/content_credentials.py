@@ -75,6 +75,7 @@ def sign(path: Path, record: dict, creds: Credentials) -> None:
             os.fdopen(fd, "w+b") as dst,
         ):
             builder.sign(signer, mime, src, dst)
+        os.chmod(tmp, path.stat().st_mode & 0o777)  # mkstemp made it owner-only
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -39,6 +39,11 @@ class Credentials:
 def load_credentials(root: Path, certificate: str = "", private_key: str = "") -> Credentials:
     """The user's certificate if both paths are given, else the project key (made once)."""
     if certificate or private_key:
+        if not (certificate and private_key):
+            raise UserError(
+                "provenance.certificate and provenance.private_key go together; give both "
+                "PEM paths, or neither for the project key."
+            )
         paths = [Path(certificate), Path(private_key)]
         for p in paths:
             if not p.is_file():

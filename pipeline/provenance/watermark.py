@@ -21,6 +21,7 @@ where unmarked media give ~0.8), which keeps false positives on unmarked media f
 from __future__ import annotations
 
 import binascii
+import re
 from dataclasses import dataclass
 
 import cv2
@@ -38,9 +39,8 @@ MIN_MEAN_Z = 1.5  # mean |z| over the 64 bits for a read to count (unmarked: ~0.
 def run_tag(run_id: str) -> str:
     """The part of an MLflow run id (32 hex digits) that the watermark carries."""
     tag = run_id.replace("-", "").lower()[:TAG_HEX]
-    int(tag, 16)  # raises on a non-hex id
-    if len(tag) != TAG_HEX:
-        raise ValueError(f"run id {run_id!r} is shorter than {TAG_HEX} hex digits")
+    if not re.fullmatch(f"[0-9a-f]{{{TAG_HEX}}}", tag):
+        raise ValueError(f"run id {run_id!r} does not start with {TAG_HEX} hex digits")
     return tag
 
 
@@ -93,7 +93,7 @@ class Embedder:
         pattern[: gh * cell, : gw * cell] = cv2.resize(
             cells, (gw * cell, gh * cell), interpolation=cv2.INTER_NEAREST
         )
-        level = np.round(np.abs(pattern)).astype(np.uint8)
+        level = np.floor(np.abs(pattern) + 0.5).astype(np.uint8)  # half up: 0.5 -> 1
         self._add = np.repeat(np.where(pattern > 0, level, 0)[..., None], 3, 2)
         self._sub = np.repeat(np.where(pattern < 0, level, 0)[..., None], 3, 2)
         self.shape = (height, width)
@@ -141,6 +141,9 @@ class Detector:
         if self._layout is None:
             self._layout = Layout.for_size(h, w, self.cell, self.key)
             self._cells = np.zeros(self._layout.bit.shape)
+            self.shape = (h, w)
+        elif (h, w) != self.shape:
+            raise ValueError(f"frame {w}x{h} differs from the first frame's size")
         lay, c = self._layout, self.cell
         gh, gw = lay.bit.shape
         luma = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame

@@ -14,7 +14,7 @@ from pipeline.config.load import load_params
 from pipeline.errors import UserError
 from pipeline.generate.targets import open_targets
 from pipeline.io.atomic import atomic_outputs
-from pipeline.provenance.marks import FrameMarker
+from pipeline.provenance.marks import FrameMarker, check_provenance
 from pipeline.provenance.seal import seal_outputs
 from pipeline.provenance.watermark import run_tag
 from pipeline.refine import blend, color
@@ -40,16 +40,13 @@ def check_config(cfg: DictConfig) -> None:
         (r.sharpen >= 0, "refine.sharpen must be >= 0"),
         (r.sharpen_sigma > 0, "refine.sharpen_sigma must be positive"),
         (0 <= r.crf <= 51, "refine.crf must be 0..51 (H.264 CRF)"),
-        (r.side_by_side_height >= 32, "refine.side_by_side_height must be at least 32"),
+        (r.side_by_side_height >= 128, "refine.side_by_side_height must be at least 128"),
         (r.image_format in ("png", "jpg"), "refine.image_format must be png or jpg"),
-        (
-            0.5 <= cfg.provenance.watermark_strength <= 12,
-            "provenance.watermark_strength must be in [0.5, 12] grey levels",
-        ),
     ]
     for ok, message in rules:
         if not ok:
             raise UserError(f"{message}; fix it in conf/ or with '-S'.")
+    check_provenance(cfg.provenance)
 
 
 def before_after_sheet(pairs: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
