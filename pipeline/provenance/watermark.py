@@ -73,13 +73,11 @@ class Layout:
         gh, gw = height // cell, width // cell
         if gh * gw < 16 * CODE_BITS:
             raise ValueError(f"a {width}x{height} image is too small to carry the watermark")
-        rng = np.random.default_rng([key, cell])
-        # Draw one big grid and cut it: a cell position carries the same bit and chip in
-        # every frame size.
-        big = max(1024, gh, gw)
-        bit = rng.permutation(big * big).reshape(big, big) % CODE_BITS
-        chip = rng.integers(0, 2, (big, big)).astype(np.float32) * 2 - 1
-        return cls(bit[:gh, :gw].copy(), chip[:gh, :gw].copy(), cell)
+        # Seeded by the grid's shape too: embedder and detector of one frame size agree.
+        rng = np.random.default_rng([key, cell, gh, gw])
+        bit = rng.permutation(gh * gw).reshape(gh, gw) % CODE_BITS
+        chip = rng.integers(0, 2, (gh, gw)).astype(np.float32) * 2 - 1
+        return cls(bit, chip, cell)
 
 
 class Embedder:
