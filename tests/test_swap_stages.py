@@ -57,6 +57,33 @@ def test_final_video_has_sound_side_by_side_and_verifies(swapped):
     assert len(prov["model_sha256"]) == 64 and len(prov["params_sha256"]) == 64
 
 
+def test_evaluate_writes_metrics_plots_and_the_parents_headline(swapped):
+    repo, _ = swapped
+    metrics = json.loads((repo / "reports/metrics.json").read_text())
+    for key in (
+        "identity_retrieval",
+        "pose_error",
+        "pose_error_floor",
+        "expression_error",
+        "ssim",
+        "psnr",
+        "flicker",
+        "watermark_found",
+        "watermark_bit_accuracy",
+    ):
+        assert isinstance(metrics[key], float), key
+    assert metrics["watermark_found"] == 1.0 and metrics["watermark_bit_accuracy"] == 1.0
+    assert metrics["evaluators"]["identities"] == 6  # 2 swap identities + 4 gallery
+    assert metrics["speed"]["refine_frames_per_second"] > 0
+    rows = (repo / "reports/plots/quality_a_to_b.csv").read_text().splitlines()
+    assert rows[0].startswith("frame,ssim,psnr") and len(rows) == 26
+    parents, stages = mlflow_runs(repo)
+    assert {"identity_retrieval", "ssim", "watermark_found"} <= set(parents[0].data.metrics)
+    assert {r.data.tags["facepipe.stage"] for r in stages} >= {"evaluators", "evaluate"}
+    shown = run(["dvc", "plots", "show", "--json"], repo)
+    assert "quality_a_to_b.csv" in shown.stdout
+
+
 def test_the_source_audio_is_copied_bit_for_bit(swapped):
     import subprocess
 
@@ -97,7 +124,7 @@ def test_a_refine_only_change_reruns_refine_only(swapped):
     commit_params(repo, "experiment=smoke", "refine.color=lct")
     proc = run(["dvc", "repro"], repo)
     ran = [line for line in proc.stdout.splitlines() if line.startswith("Running stage")]
-    assert ran == ["Running stage 'refine':"], proc.stdout
+    assert ran == ["Running stage 'refine':", "Running stage 'evaluate':"], proc.stdout
     report = json.loads((repo / "reports/refine.json").read_text())
     assert report["a_to_b"]["frames"] == 25
 

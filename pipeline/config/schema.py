@@ -201,6 +201,21 @@ class RefineConf:
 
 
 @dataclass
+class EvaluateConf:
+    """The evaluators (identity and performance networks trained on synthetic renders) and
+    how the evaluate stage reads the outputs (pipeline/evaluate)."""
+
+    gallery_identities: int = 50  # synthetic people the swap never trains on
+    gallery_seed: int = 5000  # their identity seeds: gallery_seed + k
+    frames_per_identity: int = 40
+    held_out: float = 0.2  # share of each identity's frames kept to measure the evaluators
+    steps: int = 400  # per network; ~50 s for both on 2 cores
+    batch_size: int = 32
+    lr: float = 3.0e-3
+    width: int = 16  # channels of the first conv stage
+
+
+@dataclass
 class SqliteTrackingConf:
     backend: str = "sqlite"
     experiment: str = "facepipe"
@@ -225,6 +240,7 @@ class Config:
     generate: GenerateConf = field(default_factory=GenerateConf)
     refine: RefineConf = field(default_factory=RefineConf)
     provenance: ProvenanceConf = field(default_factory=ProvenanceConf)
+    evaluate: EvaluateConf = field(default_factory=EvaluateConf)
     tracking: Any = MISSING
 
 
@@ -249,6 +265,7 @@ def register_configs() -> None:
         ("generate", GenerateConf),
         ("refine", RefineConf),
         ("provenance", ProvenanceConf),
+        ("evaluate", EvaluateConf),
     )
     for group, node in plain:
         cs.store(group=group, name=f"{group}_schema", node=node)

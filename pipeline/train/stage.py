@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import math
 import os
 import time
 import warnings
@@ -182,12 +183,18 @@ def train(cfg: DictConfig, run_id: str | None) -> dict:
         "identities": identities,
         "report": {
             "steps": int(trainer.global_step),
-            "samples_per_second": round(speed.samples_per_second, 2),
+            "samples_per_second": _finite(speed.samples_per_second, 2),
             "resumed_from_step": step,
-            "train_loss": round(metrics.get("train/loss", float("nan")), 6),
-            "val_loss": round(metrics.get("val/loss", float("nan")), 6),
+            "train_loss": _finite(metrics.get("train/loss", float("nan")), 6),
+            "val_loss": _finite(metrics.get("val/loss", float("nan")), 6),
         },
     }
+
+
+def _finite(value: float, digits: int) -> float | None:
+    """JSON has no NaN: a figure a run could not measure (it resumed at its last step) is
+    null."""
+    return round(value, digits) if math.isfinite(value) else None
 
 
 def write_outputs(cfg: DictConfig, result: dict) -> None:
@@ -233,7 +240,8 @@ def main() -> None:
         client = mlflow.MlflowClient()
         rid = run.info.run_id
         for k, v in result["report"].items():
-            client.log_metric(rid, f"report/{k}", float(v))
+            if v is not None:
+                client.log_metric(rid, f"report/{k}", float(v))
         client.log_artifact(rid, str(MODELS_DIR / "model.safetensors"), "train")
         client.log_artifact(rid, str(MODELS_DIR / "model.json"), "train")
         if (MODELS_DIR / "preview.png").is_file():

@@ -1,0 +1,192 @@
+"""The evaluators and evaluate stages.
+
+``python -m pipeline.evaluate evaluators`` renders the gallery and trains the evaluators
+(cached by DVC: they change only with the renderer, the seeds and ``evaluate``);
+``python -m pipeline.evaluate`` scores every video target's final output against its
+ground truth and writes reports/metrics.json, reports/plots/, and the headline metrics
+on the MLflow parent run.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+from omegaconf import DictConfig, OmegaConf
+from tqdm import tqdm
+
+from pipeline.config.load import load_params
+from pipeline.errors import UserError
+from pipeline.evaluate.evaluators import (
+    TARGETS,
+    build_evaluators,
+    load_evaluators,
+    render_gallery,
+    save_evaluators,
+)
+from pipeline.evaluate.metrics import ClipScorer
+from pipeline.generate.targets import open_targets
+from pipeline.io.atomic import atomic_outputs
+from pipeline.io.video import read_frames
+from pipeline.tracking import execution_run_id, stage_run
+
+EVALUATORS_DIR = Path("evaluators")
+EVALUATORS_REPORT = Path("reports/evaluators.json")
+TARGETS_DIR = Path("data/targets")
+GENERATED_DIR = Path("outputs/generated")
+FINAL_DIR = Path("outputs/final")
+METRICS = Path("reports/metrics.json")
+PLOTS = Path("reports/plots")
+HEADLINE = (
+    "identity_retrieval",
+    "pose_error",
+    "expression_error",
+    "ssim",
+    "psnr",
+    "flicker",
+    "watermark_found",
+    "watermark_bit_accuracy",
+)
+
+
+def check_config(ev: DictConfig) -> None:
+    rules = [
+        (ev.gallery_identities >= 0, "evaluate.gallery_identities must be >= 0"),
+        (ev.frames_per_identity >= 5, "evaluate.frames_per_identity must be at least 5"),
+        (0 < ev.held_out < 0.5, "evaluate.held_out must be in (0, 0.5)"),
+        (ev.steps >= 1 and ev.batch_size >= 2, "evaluate.steps >= 1 and batch_size >= 2"),
+        (ev.width >= 4, "evaluate.width must be at least 4"),
+    ]
+    for ok, message in rules:
+        if not ok:
+            raise UserError(f"{message}; fix it in conf/ or with '-S'.")
+
+
+def run_evaluators(cfg: DictConfig) -> None:
+    check_config(cfg.evaluate)
+    with stage_run(cfg, "evaluators", {"evaluate": OmegaConf.to_container(cfg.evaluate)}):
+        import mlflow
+
+        gallery = render_gallery(cfg.data, cfg.evaluate)
+        evs, report = build_evaluators(gallery, cfg.evaluate, cfg.seed)
+        with atomic_outputs(EVALUATORS_DIR, EVALUATORS_REPORT) as (folder, report_tmp):
+            save_evaluators(evs, folder, report)
+            report_tmp.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+        mlflow.log_metrics({k: float(v) for k, v in report.items()})
+        print(
+            f"evaluators: {report['identities']} identities, held-out identity top-1 "
+            f"{report['identity_top1']:.3f} (chance {report['chance_top1']:.3f}), pose MAE "
+            f"{report['pose_mae_degrees']:.2f} deg, expression MAE {report['expression_mae']:.3f}"
+        )
+
+
+def clip_performance(track: np.lib.npyio.NpzFile) -> np.ndarray:
+    fields = [str(f) for f in track["performance_fields"]]
+    return track["performance"][:, [fields.index(k) for k in TARGETS]]
+
+
+def evaluate_targets(cfg: DictConfig) -> tuple[dict, dict[str, list[dict]]]:
+    evs, _ = load_evaluators(EVALUATORS_DIR)
+    clips, rows = {}, {}
+    videos = [t for t in open_targets(TARGETS_DIR) if t.kind == "video" and t.truth]
+    if not videos:
+        raise UserError(f"{TARGETS_DIR} has no clip with a ground truth to evaluate against.")
+    for t in videos:
+        final = FINAL_DIR / t.name / f"{t.name}.mp4"
+        if not final.is_file():
+            raise UserError(f"{final} is missing; run the refine stage (dvc repro refine).")
+        prov = json.loads((FINAL_DIR / t.name / "provenance.json").read_text(encoding="utf-8"))
+        with np.load(t.folder / "track.npz") as track:
+            scorer = ClipScorer(
+                evs,
+                t.swap_to,
+                clip_performance(track),
+                track["landmarks"],
+                track["truth_landmarks"],
+                prov["run_tag"],
+            )
+        pairs = zip(read_frames(final), read_frames(t.truth))
+        for out, truth in tqdm(pairs, total=t.frames, desc=f"evaluate {t.name}", unit="frame"):
+            scorer.add(out, truth)
+        clips[t.name], rows[t.name] = scorer.result()
+    return clips, rows
+
+
+def speed_figures() -> dict:
+    speed = {}
+    train = Path("reports/train.json")
+    if train.is_file():
+        sps = json.loads(train.read_text()).get("samples_per_second")
+        if sps is not None:
+            speed["train_samples_per_second"] = sps
+    gen = [json.loads(p.read_text()) for p in sorted(GENERATED_DIR.glob("*/meta.json"))]
+    if gen:
+        frames = sum(g["frames"] for g in gen)
+        speed["generate_frames_per_second"] = round(frames / sum(g["seconds"] for g in gen), 2)
+    refine = Path("reports/refine.json")
+    if refine.is_file():
+        r = json.loads(refine.read_text()).values()
+        frames = sum(v["frames"] for v in r)
+        speed["refine_frames_per_second"] = round(frames / sum(v["seconds"] for v in r), 2)
+    return speed
+
+
+def write_reports(clips: dict, rows: dict[str, list[dict]], metrics: dict) -> None:
+    METRICS.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_outputs(METRICS, PLOTS) as (metrics_tmp, plots_tmp):
+        metrics_tmp.write_text(json.dumps(metrics, indent=1) + "\n", encoding="utf-8")
+        plots_tmp.mkdir()
+        for name, clip_rows in rows.items():
+            with (plots_tmp / f"quality_{name}.csv").open("w", newline="") as f:
+                w = csv.DictWriter(f, list(clip_rows[0]))
+                w.writeheader()
+                w.writerows(clip_rows)
+
+
+def run_evaluate(cfg: DictConfig) -> None:
+    with stage_run(cfg, "evaluate") as run:
+        import mlflow
+
+        clips, rows = evaluate_targets(cfg)
+        evaluators_report = json.loads(EVALUATORS_REPORT.read_text(encoding="utf-8"))
+        first = next(iter(clips.values()))
+        headline = {
+            k: round(float(np.mean([c[k] for c in clips.values()])), 5)
+            for k in first
+            if k != "frames"
+        }
+        metrics = headline | {
+            "evaluators": evaluators_report,
+            "speed": speed_figures(),
+            "clips": clips,
+        }
+        write_reports(clips, rows, metrics)
+        flat = headline | {f"speed.{k}": v for k, v in metrics["speed"].items()}
+        flat |= {f"evaluators.{k}": float(v) for k, v in evaluators_report.items()}
+        mlflow.log_metrics(flat)
+        # The headline numbers on the parent run: one row per experiment in the MLflow UI.
+        client = mlflow.MlflowClient()
+        parent = execution_run_id(run)
+        for k in HEADLINE:
+            if k in headline:
+                client.log_metric(parent, k, headline[k])
+        for k, v in metrics["speed"].items():
+            client.log_metric(parent, k, float(v))
+        for p in sorted(PLOTS.glob("*.csv")):
+            mlflow.log_artifact(str(p), "evaluate")
+        mlflow.log_artifact(str(METRICS), "evaluate")
+        shown = ", ".join(f"{k} {headline[k]:.3f}" for k in HEADLINE if k in headline)
+        print(f"evaluate: {shown} (MLflow run {run.info.run_id})")
+
+
+def main() -> None:
+    cfg = load_params()
+    if sys.argv[1:] == ["evaluators"]:
+        run_evaluators(cfg)
+    elif not sys.argv[1:]:
+        run_evaluate(cfg)
+    else:
+        raise UserError("usage: python -m pipeline.evaluate [evaluators]")
