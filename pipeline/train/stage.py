@@ -108,7 +108,7 @@ def _is_worker_rank() -> bool:
     return os.environ.get("LOCAL_RANK", "0") != "0" or os.environ.get("NODE_RANK", "0") != "0"
 
 
-def train(cfg: DictConfig, run_id: str | None) -> dict:
+def train(cfg: DictConfig, run_id: str | None, checkpoints: Path = CHECKPOINTS) -> dict:
     identities = [i.name for i in cfg.data.identities]
     check_config(cfg, identities)
     check_devices(cfg.trainer)
@@ -120,7 +120,7 @@ def train(cfg: DictConfig, run_id: str | None) -> dict:
 
     fp = fingerprint(cfg, FACES_DIR, identities)
     worker = _is_worker_rank()
-    ckpt, step = checkpoint_to_resume(CHECKPOINTS, fp, owner=not worker)
+    ckpt, step = checkpoint_to_resume(checkpoints, fp, owner=not worker)
     if ckpt is not None and not worker:
         print(f"train: resuming from step {step} of {cfg.train.max_steps} ({ckpt})", flush=True)
 
@@ -153,7 +153,7 @@ def train(cfg: DictConfig, run_id: str | None) -> dict:
         logger=logger,
         log_every_n_steps=min(10, cfg.train.val_every),
         callbacks=[
-            AtomicCheckpoint(CHECKPOINTS, cfg.train.checkpoint_every),
+            AtomicCheckpoint(checkpoints, cfg.train.checkpoint_every),
             preview,
             speed,
             history,
