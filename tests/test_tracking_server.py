@@ -2,68 +2,21 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import time
-import urllib.request
-
 import mlflow
 import pytest
 
 from pipeline.config.compose import compose_conf
 from pipeline.config.load import validate
 from pipeline.tracking import stage_run
-from tests.conftest import BIN, ROOT
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.conftest import ROOT
+from tests.conftest import mlflow_server as server_on
 
 
 @pytest.fixture
 def mlflow_server(tmp_path):
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            str(BIN / "mlflow"),
-            "server",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-            "--backend-store-uri",
-            f"sqlite:///{tmp_path / 'server.db'}",
-            "--artifacts-destination",
-            str(tmp_path / "server-artifacts"),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("mlflow server did not start")
-            time.sleep(0.5)
+    with server_on(tmp_path / "server.db", tmp_path / "server-artifacts") as url:
         yield url, tmp_path
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        mlflow.set_tracking_uri(None)
+    mlflow.set_tracking_uri(None)
 
 
 @pytest.mark.slow
