@@ -12,11 +12,13 @@ from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
 from pipeline.collect import synthetic
+from pipeline.collect.folder import check_consent, collect_folder
 from pipeline.collect.writer import FaceFolderWriter, write_meta, write_track
 from pipeline.config.load import load_params
 from pipeline.io.atomic import atomic_outputs
 from pipeline.io.audio import soundtrack, write_wav
 from pipeline.io.video import VideoWriter
+from pipeline.paths import project_root
 from pipeline.tracking import stage_run
 from pipeline.viz.grid import image_grid
 
@@ -145,6 +147,8 @@ def preview_sheet(previews: dict[str, list[np.ndarray]]) -> np.ndarray:
     cols = max(8, min(16, max(len(v) for v in previews.values())))
     images, labels = [], []
     for name, crops in previews.items():
+        if not crops:
+            continue
         row = list(crops) + [np.full_like(crops[0], 255)] * (-len(crops) % cols)
         labels += [name] + [""] * (len(row) // cols - 1)
         images += row
@@ -154,26 +158,44 @@ def preview_sheet(previews: dict[str, list[np.ndarray]]) -> np.ndarray:
 def main() -> None:
     cfg = load_params()
     data = cfg.data
-    synthetic.check_config(data)
+    root = project_root()
+    if data.source == "folder":
+        for ident in data.identities:  # refuse before a run is opened
+            check_consent(root, ident)
+    else:
+        synthetic.check_config(data)
     with stage_run(cfg, "collect", {"data": OmegaConf.to_container(data)}) as run:
         import mlflow
 
+        start = time.perf_counter()
         with atomic_outputs(FACES_DIR, TARGETS_DIR) as (faces_tmp, targets_tmp):
             faces_tmp.mkdir()
             targets_tmp.mkdir()
-            stats = collect_synthetic(data, faces_tmp, targets_tmp)
+            if data.source == "folder":
+                stats = collect_folder(data, cfg.detector, root, faces_tmp, targets_tmp)
+                stats["seconds"] = time.perf_counter() - start
+            else:
+                stats = collect_synthetic(data, faces_tmp, targets_tmp)
         metrics = {f"faces.{k}": v for k, v in stats["faces"].items()}
         metrics |= {f"target_frames.{k}": v for k, v in stats["targets"].items()}
-        metrics |= {"seconds": stats["seconds"], "faces_per_second": stats["faces_per_second"]}
+        metrics["seconds"] = stats["seconds"]
+        if "faces_per_second" in stats:
+            metrics["faces_per_second"] = stats["faces_per_second"]
+        for name, counts in stats.get("rejected", {}).items():
+            metrics |= {f"counts.{name}.{k}": v for k, v in counts.items()}
         mlflow.log_metrics(metrics)
         with tempfile.TemporaryDirectory() as tmp:
             sheet = Path(tmp) / "faces_grid.png"
             cv2.imwrite(str(sheet), preview_sheet(stats["previews"]))
             mlflow.log_artifact(str(sheet), "collect")
-        for t in data.targets:
-            mlflow.log_artifact(str(TARGETS_DIR / t.name / "video.mp4"), f"collect/{t.name}")
+        for name in stats["targets"]:
+            mlflow.log_artifact(str(TARGETS_DIR / name / "video.mp4"), f"collect/{name}")
+        rejected = "".join(
+            f"; {name}: " + ", ".join(f"{k} {v}" for k, v in c.items() if v and k != "kept")
+            for name, c in stats.get("rejected", {}).items()
+        )
         print(
             f"collect: {sum(stats['faces'].values())} faces, "
-            f"{sum(stats['targets'].values())} target frames in {stats['seconds']:.1f} s "
-            f"(MLflow run {run.info.run_id})"
+            f"{sum(stats['targets'].values())} target frames in {stats['seconds']:.1f} s"
+            f"{rejected} (MLflow run {run.info.run_id})"
         )

@@ -75,6 +75,55 @@ class SyntheticDataConf:
 
 
 @dataclass
+class SourceIdentityConf:
+    """A real person to collect: their footage and the record of their consent."""
+
+    name: str = MISSING
+    consent: str = MISSING  # a file that must exist and name the identity
+    videos: list[str] = field(default_factory=list)  # video files
+    images: list[str] = field(default_factory=list)  # folders of images
+    reference: str = ""  # optional photo of the person: picks them out of group frames
+
+
+@dataclass
+class FolderTargetConf:
+    """A real target clip: ``video`` is swapped to ``swap_to``."""
+
+    name: str = MISSING
+    video: str = MISSING
+    swap_to: str = MISSING
+    reference: str = ""  # optional photo of the person to replace, for group shots
+
+
+@dataclass
+class FolderDataConf:
+    """Real footage (pipeline/collect/folder.py). Paths are relative to the project root."""
+
+    source: str = "folder"
+    crop_size: int = 64
+    frame_size: int = 256  # render size of the evaluators' synthetic gallery
+    fps: float = 25.0  # for image folders turned into targets (videos keep their own)
+    sample_fps: float = 5.0  # frames per second sampled from each video (a cap)
+    min_face: int = 64  # pixels: faces smaller than this are rejected
+    min_sharpness: float = 30.0  # variance of the Laplacian of the aligned crop
+    max_yaw: float = 40.0  # degrees, estimated from the landmarks
+    dedupe_bits: int = 4  # perceptual-hash distance at or under which faces are duplicates
+    match_distance: float = 0.6  # dlib embedding distance: the same person below this
+    redetect_every: int = 5  # target clips: full detection every k frames, tracking between
+    identities: list[SourceIdentityConf] = field(default_factory=list)
+    targets: list[FolderTargetConf] = field(default_factory=list)
+
+
+@dataclass
+class DetectorConf:
+    """Face detector for real footage (pipeline/faces/detect.py)."""
+
+    kind: str = "hog"  # hog | cnn
+    upsample: int = 0  # times the image is doubled before detection (finds smaller faces)
+    max_side: int = 640  # detection runs on frames downscaled to this longer side
+
+
+@dataclass
 class ModelConf:
     """A face-swap autoencoder (pipeline/train/models). Resolutions are derived:
     the encoder halves ``input_size`` once per entry of ``encoder_dims``; the decoder
@@ -241,13 +290,15 @@ class Config:
     refine: RefineConf = field(default_factory=RefineConf)
     provenance: ProvenanceConf = field(default_factory=ProvenanceConf)
     evaluate: EvaluateConf = field(default_factory=EvaluateConf)
+    detector: Any = MISSING
     tracking: Any = MISSING
 
 
 # Group -> discriminating key -> value -> schema. The discriminator tells ``load_params``
 # which schema a params.yaml section must match.
 GROUP_SCHEMAS: dict[str, tuple[str, dict[str, type]]] = {
-    "data": ("source", {"synthetic": SyntheticDataConf}),
+    "data": ("source", {"synthetic": SyntheticDataConf, "folder": FolderDataConf}),
+    "detector": ("kind", {"hog": DetectorConf, "cnn": DetectorConf}),
     "tracking": ("backend", {"sqlite": SqliteTrackingConf, "server": ServerTrackingConf}),
 }
 

@@ -45,7 +45,8 @@ class Gallery:
 
 
 def gallery_people(data: DictConfig, ev: DictConfig) -> list[tuple[str, int]]:
-    swap = [(i.name, int(i.seed)) for i in data.identities]
+    # Synthetic swap identities join the gallery; real ones cannot be rendered.
+    swap = [(i.name, int(i.seed)) for i in data.identities] if data.source == "synthetic" else []
     extra = [(f"gallery_{k:03d}", ev.gallery_seed + k) for k in range(ev.gallery_identities)]
     return swap + extra
 

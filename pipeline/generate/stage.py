@@ -84,8 +84,10 @@ def main() -> None:
     model, meta = load_swap_model(cfg)
     for t in targets:
         swap_index(t, meta["identities"])
-        if "size" in t.meta:
-            check_markable(t.meta["size"], t.meta["size"], f"target '{t.name}'")
+        size = t.meta.get("size")
+        height, width = t.meta.get("height", size), t.meta.get("width", size)
+        if height and width:
+            check_markable(height, width, f"target '{t.name}'")
     params = {"generate": OmegaConf.to_container(cfg.generate)}
     with stage_run(cfg, "generate", params) as run:
         import mlflow

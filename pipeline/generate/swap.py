@@ -154,7 +154,7 @@ class _RawSink:
                 (w, h),
                 self.target.fps,
                 self.cfg.crf,
-                audio_path=self.target.media,
+                audio_path=self.target.media if self.target.audio else None,
                 audio_codec="copy",
                 preset=self.cfg.preset,
             )

@@ -7,6 +7,7 @@ NaN rows where a frame has no face.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ import cv2
 import numpy as np
 
 from pipeline.errors import UserError
-from pipeline.io.video import read_frames
+from pipeline.io.video import has_audio, read_frames
 
 
 @dataclass
@@ -46,6 +47,11 @@ class Target:
     def truth(self) -> Path | None:
         path = self.folder / ("ground_truth.mp4" if self.kind == "video" else "truth")
         return path if path.exists() else None
+
+    @functools.cached_property
+    def audio(self) -> bool:
+        """Whether the clip has a sound track to carry into the outputs."""
+        return self.kind == "video" and has_audio(self.media)
 
     def names(self) -> list[str]:
         """Per-frame names: image file names, or frame numbers of a clip."""

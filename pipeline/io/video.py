@@ -87,7 +87,18 @@ def probe(path: str | Path) -> dict:
     streams = re.findall(r"Stream #\d+:\d+.*?: (Video|Audio): (\w+)", text)
     dur = re.search(r"Duration: (\d+):(\d+):([\d.]+)", text)
     seconds = (int(dur[1]) * 3600 + int(dur[2]) * 60 + float(dur[3])) if dur else None
-    return {"streams": [{"type": t.lower(), "codec": c} for t, c in streams], "seconds": seconds}
+    fps = re.search(r"Video: .*?([\d.]+) fps", text)
+    size = re.search(r"Video: .*?, (\d{2,5})x(\d{2,5})", text)
+    return {
+        "streams": [{"type": t.lower(), "codec": c} for t, c in streams],
+        "seconds": seconds,
+        "fps": float(fps[1]) if fps else None,
+        "size": (int(size[1]), int(size[2])) if size else None,
+    }
+
+
+def has_audio(path: str | Path) -> bool:
+    return any(s["type"] == "audio" for s in probe(path)["streams"])
 
 
 def _first_line(err: BaseException) -> str:

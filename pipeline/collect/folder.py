@@ -1,0 +1,308 @@
+"""Collect from real footage: videos and image folders per identity, with consent.
+
+Per identity the stage refuses to read anything without a consent record (a file that
+exists and names the identity). Then for every sampled frame (videos: at most
+``sample_fps`` frames per second; image folders: every image) it detects faces, fits 68
+landmarks, aligns with the template the synthetic data uses, and filters:
+
+    no_face       nothing detected
+    too_small     the face is smaller than ``min_face`` pixels
+    blurry        variance of the Laplacian of the aligned crop below ``min_sharpness``
+    extreme_yaw   yaw estimated from the landmarks beyond ``max_yaw``
+    other_person  the face is not the identity (dlib embedding farther than
+                  ``match_distance`` from the reference photo, or from the centre of the
+                  identity's faces when no reference is given); in a frame with several
+                  faces only the closest one can be kept
+    duplicate     perceptual hash within ``dedupe_bits`` of a face already kept
+
+Unreadable files are skipped with a warning and counted (``unreadable``), files that are
+not images or videos likewise (``not_media``); an identity with nothing usable is an
+error. Target clips are tracked (detection every ``redetect_every`` frames, landmarks
+every frame) and re-encoded as H.264 + AAC with their landmarks, like synthetic targets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from omegaconf import DictConfig
+from tqdm import tqdm
+
+from pipeline.collect.synthetic import FaceSample
+from pipeline.collect.writer import FaceFolderWriter, write_meta
+from pipeline.errors import UserError
+from pipeline.faces.align import alignment_matrix, transform_points, warp_face
+from pipeline.faces.detect import Face, FaceAnalyzer
+from pipeline.faces.mask import hull_mask
+from pipeline.faces.quality import hamming, phash, sharpness, yaw_degrees
+from pipeline.faces.track import FaceTracker
+from pipeline.io.video import VideoWriter, has_audio, probe, read_frames
+
+log = logging.getLogger("pipeline.collect")
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+REASONS = (
+    "no_face",
+    "too_small",
+    "blurry",
+    "extreme_yaw",
+    "other_person",
+    "duplicate",
+    "unreadable",
+    "not_media",
+)
+
+
+def check_consent(root: Path, ident: DictConfig) -> dict:
+    """The consent record must exist and name the identity; else nothing is read."""
+    path = root / ident.consent
+    if not path.is_file():
+        raise UserError(
+            f"identity '{ident.name}' has no consent record at {path}; collecting a real "
+            "person needs one: a file that names them and records their consent."
+        )
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if ident.name.lower() not in text.lower():
+        raise UserError(
+            f"the consent record {path} does not name the identity '{ident.name}'; "
+            "use the identity's name in it."
+        )
+    return {
+        "kind": "real footage",
+        "consent_record": str(ident.consent),
+        "consent_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+    }
+
+
+@dataclass
+class Candidate:
+    crop: np.ndarray
+    landmarks: np.ndarray  # crop pixels
+    matrix: np.ndarray
+    embedding: np.ndarray
+    frame_key: int  # faces of one frame share it
+    source: dict
+
+
+def sampled_frames(
+    ident: DictConfig, data: DictConfig, root: Path, counts: Counter
+) -> Iterator[tuple[np.ndarray, dict]]:
+    """Frames to look at, streamed: sampled video frames, then every image."""
+    for rel in ident.videos:
+        path = root / rel
+        info = probe(path) if path.is_file() else {"streams": []}
+        if not any(s["type"] == "video" for s in info["streams"]):
+            log.warning("skipped %s: not a readable video", path)
+            counts["unreadable"] += 1
+            continue
+        step = max(1, int(round((info["fps"] or data.fps) / data.sample_fps)))
+        try:
+            for i, frame in enumerate(read_frames(path)):
+                if i % step == 0:
+                    yield frame, {"kind": "video", "file": str(rel), "frame": i}
+        except UserError:
+            log.warning("skipped %s: cannot be decoded", path)
+            counts["unreadable"] += 1
+    for rel in ident.images:
+        folder = root / rel
+        if not folder.is_dir():
+            raise UserError(f"identity '{ident.name}': image folder {folder} does not exist.")
+        for path in sorted(p for p in folder.iterdir() if p.is_file()):
+            if path.suffix.lower() not in IMAGE_SUFFIXES:
+                counts["not_media"] += 1
+                continue
+            image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+            if image is None:
+                log.warning("skipped %s: not a readable image", path)
+                counts["unreadable"] += 1
+                continue
+            yield image, {"kind": "image", "file": str(path.relative_to(root))}
+
+
+def reference_embedding(fa: FaceAnalyzer, root: Path, rel: str, what: str) -> np.ndarray | None:
+    if not rel:
+        return None
+    image = cv2.imread(str(root / rel), cv2.IMREAD_COLOR)
+    if image is None:
+        raise UserError(f"{what}: reference photo {root / rel} cannot be read.")
+    faces = fa.detect(image)
+    if not faces:
+        raise UserError(f"{what}: no face found in the reference photo {root / rel}.")
+    return fa.embed(image, faces[0])
+
+
+def _candidates(fa, ident, data, root, counts, bar) -> list[Candidate]:
+    out = []
+    for key, (frame, source) in enumerate(sampled_frames(ident, data, root, counts)):
+        counts["frames"] += 1
+        bar.update()
+        faces = fa.detect(frame)
+        if not faces:
+            counts["no_face"] += 1
+            continue
+        big = [f for f in faces if f.size >= data.min_face]
+        if not big:
+            counts["too_small"] += 1
+            continue
+        for face in big:
+            cand = _align(fa, frame, face, data, counts, key, source)
+            if cand is not None:
+                out.append(cand)
+    return out
+
+
+def _align(fa, frame, face: Face, data, counts, key, source) -> Candidate | None:
+    if abs(yaw_degrees(face.landmarks)) > data.max_yaw:
+        counts["extreme_yaw"] += 1
+        return None
+    m = alignment_matrix(face.landmarks, data.crop_size)
+    crop = warp_face(frame, m, data.crop_size)
+    if sharpness(crop) < data.min_sharpness:
+        counts["blurry"] += 1
+        return None
+    lm = transform_points(face.landmarks, m)
+    return Candidate(crop, lm, m, fa.embed(frame, face), key, source)
+
+
+def choose_person(cands: list[Candidate], reference, max_distance: float, counts) -> list:
+    """Keep the identity's faces: near the reference (or the centre of the frames with one
+    face); in a frame with several faces, at most the nearest one."""
+    if not cands:
+        return []
+    per_frame = Counter(c.frame_key for c in cands)
+    if reference is None:
+        alone = [c.embedding for c in cands if per_frame[c.frame_key] == 1]
+        reference = np.median(np.stack(alone or [c.embedding for c in cands]), axis=0)
+    best: dict[int, tuple[float, Candidate]] = {}
+    for c in cands:
+        d = float(np.linalg.norm(c.embedding - reference))
+        if d > max_distance:
+            counts["other_person"] += 1
+            continue
+        if c.frame_key in best:
+            counts["other_person"] += 1
+            if d >= best[c.frame_key][0]:
+                continue
+        best[c.frame_key] = (d, c)
+    return [best[k][1] for k in sorted(best)]
+
+
+def dedupe(cands: list[Candidate], bits: int, counts: Counter) -> list[Candidate]:
+    kept, hashes = [], []
+    for c in cands:
+        h = phash(c.crop)
+        if any(hamming(h, k) <= bits for k in hashes):
+            counts["duplicate"] += 1
+            continue
+        kept.append(c)
+        hashes.append(h)
+    return kept
+
+
+def collect_identity(fa, ident, data, root: Path, folder: Path, bar) -> tuple[Counter, list]:
+    provenance = check_consent(root, ident)
+    counts: Counter = Counter({k: 0 for k in ("frames", *REASONS)})
+    reference = reference_embedding(fa, root, ident.reference, f"identity '{ident.name}'")
+    cands = _candidates(fa, ident, data, root, counts, bar)
+    kept = dedupe(
+        choose_person(cands, reference, data.match_distance, counts), data.dedupe_bits, counts
+    )
+    counts["kept"] = len(kept)
+    if not kept:
+        reasons = ", ".join(f"{k} {v}" for k, v in counts.items() if v)
+        raise UserError(
+            f"identity '{ident.name}': no usable face in its footage ({reasons}); add "
+            "footage where the face is larger, sharper and closer to frontal."
+        )
+    writer = FaceFolderWriter(folder, ident.name, data.crop_size, provenance)
+    size = data.crop_size
+    for i, c in enumerate(kept):
+        sample = FaceSample(
+            index=i,
+            scene=0,
+            crop=c.crop,
+            mask=hull_mask(c.landmarks, (size, size)),
+            landmarks=c.landmarks,
+            visible=np.ones(68, bool),
+            matrix=c.matrix,
+            performance={},
+        )
+        writer.add(sample, c.source)
+    writer.close()
+    return counts, [c.crop for c in kept[:32]]
+
+
+def collect_target(fa, t: DictConfig, data: DictConfig, root: Path, folder: Path, bar) -> dict:
+    """Track the face through the clip; write it re-encoded with its landmarks."""
+    src = root / t.video
+    info = probe(src) if src.is_file() else {"streams": []}
+    if not any(s["type"] == "video" for s in info["streams"]):
+        raise UserError(f"target '{t.name}': {src} is not a readable video; check the path.")
+    reference = reference_embedding(fa, root, t.reference, f"target '{t.name}'")
+    tracker = FaceTracker(fa, data.redetect_every, reference=reference)
+    fps = info["fps"] or data.fps
+    folder.mkdir(parents=True)
+    landmarks = []
+    writer = None
+    audio = src if has_audio(src) else None
+    for frame in read_frames(src):
+        h, w = frame.shape[:2]
+        frame = frame[: h - h % 2, : w - w % 2]  # H.264 wants even sides
+        if writer is None:
+            writer = VideoWriter(folder / "video.mp4", frame.shape[1::-1], fps, 18, audio)
+        writer.write(frame)
+        lm = tracker(frame)
+        landmarks.append(lm if lm is not None else np.full((68, 2), np.nan))
+        bar.update()
+    if writer is None:
+        raise UserError(f"target '{t.name}': {src} has no frames.")
+    writer.close()
+    lms = np.stack(landmarks).astype(np.float32)
+    np.savez_compressed(folder / "track.npz", landmarks=lms, visible=np.isfinite(lms[..., 0]))
+    meta = {
+        "clip": t.name,
+        "kind": "video",
+        "identity": None,
+        "swap_to": t.swap_to,
+        "fps": fps,
+        "frames": len(lms),
+        "width": int(frame.shape[1]),
+        "height": int(frame.shape[0]),
+        "source": str(t.video),
+        "tracking": dict(tracker.counts),
+    }
+    write_meta(folder / "meta.json", meta)
+    return meta
+
+
+def collect_folder(
+    data: DictConfig, detector: DictConfig, root: Path, faces_dir: Path, targets_dir: Path
+) -> dict:
+    names = [i.name for i in data.identities]
+    if len(names) < 2 or len(set(names)) != len(names):
+        raise UserError("data.identities needs at least two identities with unique names.")
+    for ident in data.identities:  # every consent is checked before any footage is read
+        check_consent(root, ident)
+    for t in data.targets:
+        if t.swap_to not in names:
+            raise UserError(f"data.targets '{t.name}': swap_to '{t.swap_to}' is not an identity.")
+    fa = FaceAnalyzer(detector)
+    stats: dict = {"faces": {}, "rejected": {}, "targets": {}, "previews": {}}
+    with tqdm(desc="collect", unit="frame") as bar:
+        for ident in data.identities:
+            counts, previews = collect_identity(fa, ident, data, root, faces_dir / ident.name, bar)
+            stats["faces"][ident.name] = counts["kept"]
+            stats["rejected"][ident.name] = dict(counts)
+            stats["previews"][ident.name] = previews
+            log.info("%s: %s", ident.name, dict(counts))
+        for t in data.targets:
+            meta = collect_target(fa, t, data, root, targets_dir / t.name, bar)
+            stats["targets"][t.name] = meta["frames"]
+    return stats

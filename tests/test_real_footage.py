@@ -1,0 +1,224 @@
+"""Real footage: detection, tracking, alignment, the right person, consent, bad files,
+and a smoke swap between the two public-domain photo identities through DVC."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from omegaconf import OmegaConf
+
+from pipeline.collect.folder import check_consent, collect_identity
+from pipeline.config.compose import compose_conf
+from pipeline.config.load import validate
+from pipeline.errors import UserError
+from pipeline.faces.align import alignment_matrix, transform_points
+from pipeline.faces.detect import FaceAnalyzer
+from pipeline.faces.template import template_points
+from pipeline.faces.track import FaceTracker
+from tests import footage
+from tests.conftest import ROOT, commit_params, mlflow_runs, run, smoke_cfg
+
+
+@pytest.fixture(scope="module")
+def fa():
+    return FaceAnalyzer(smoke_cfg().detector)
+
+
+def _folder_data(**changes):
+    cfg = validate(compose_conf(["data=folder"], ROOT / "conf"))
+    return OmegaConf.create(OmegaConf.to_container(cfg.data) | changes)
+
+
+def _ident(name, consent="consent.txt", **kw):
+    return OmegaConf.create(
+        {"name": name, "consent": consent, "videos": [], "images": [], "reference": ""} | kw
+    )
+
+
+def test_tracking_detects_the_moving_face_and_its_landmarks_hold_still(fa):
+    photo = footage.astronaut()
+    still = fa.detect(photo)[0].landmarks  # the photo's own landmarks
+    empty = range(30, 40)
+    frames = list(footage.moving_clip(photo, 50, empty))
+    tracker = FaceTracker(fa, redetect_every=5)
+    found, errors = 0, []
+    for frame, m in frames:
+        lm = tracker(frame)
+        if m is None:
+            continue
+        found += lm is not None
+        if lm is not None:  # against the photo's landmarks moved as the photo was
+            truth = transform_points(still, m)
+            size = np.ptp(truth[:, 0])
+            errors.append(np.linalg.norm(lm - truth, axis=1).mean() / size)
+    assert found / (50 - len(empty)) >= 0.95
+    assert np.mean(errors) < 0.05, np.mean(errors)
+    gone = sum(tracker_frame is None for tracker_frame in _replay(fa, frames, empty))
+    assert gone >= len(empty) - tracker.max_lost - 1
+    assert tracker.counts["tracked"] > tracker.counts["detected"]
+
+
+def _replay(fa, frames, empty):
+    tracker = FaceTracker(fa, redetect_every=5)
+    out = [tracker(f) for f, _ in frames]
+    return [out[t] for t in empty]
+
+
+def test_the_photo_aligns_onto_the_template(fa):
+    face = fa.detect(footage.astronaut())[0]
+    m = alignment_matrix(face.landmarks, 64)
+    err = np.linalg.norm(
+        transform_points(face.landmarks, m)[17:] - template_points(64)[17:], axis=1
+    )
+    assert err.mean() < 0.06 * 64
+
+
+def test_the_right_face_is_kept_in_two_face_frames(fa, tmp_path):
+    images = tmp_path / "frames"
+    images.mkdir()
+    astro = footage.astronaut()
+    for i, (frame, _) in enumerate(footage.moving_clip(astro, 6)):
+        cv2.imwrite(str(images / f"a{i}.png"), frame)
+    for i in range(3):  # group shots: the astronaut beside Grace Hopper
+        cv2.imwrite(str(images / f"g{i}.png"), np.roll(footage.side_by_side(), 4 * i, 1))
+    (tmp_path / "consent.txt").write_text("astronaut consents to this test")
+    cv2.imwrite(str(tmp_path / "ref.png"), astro)
+    ref = fa.embed(astro, fa.detect(astro)[0])
+    for reference in ("", "ref.png"):  # the majority of lone faces, or a reference photo
+        ident = _ident("astronaut", images=["frames"], reference=reference)
+        data = _folder_data(dedupe_bits=-1)
+        folder = tmp_path / f"out{bool(reference)}"
+        counts, _ = collect_identity(fa, ident, data, tmp_path, folder, _Bar())
+        index = json.loads((folder / "index.json").read_text())
+        sources = [Path(f["source"]["file"]).name for f in index["faces"]]
+        assert len(sources) == 9 and counts["other_person"] == 3, counts
+        for rec in index["faces"]:
+            crop = cv2.imread(str(folder / rec["file"]))
+            faces = fa.detect(cv2.resize(crop, (192, 192)))
+            if faces:  # the kept crop shows the astronaut
+                e = fa.embed(cv2.resize(crop, (192, 192)), faces[0])
+                assert np.linalg.norm(e - ref) < 0.6
+
+
+class _Bar:
+    def update(self, n=1):
+        pass
+
+
+def test_consent_is_required_and_must_name_the_person(tmp_path):
+    with pytest.raises(UserError, match="no consent record"):
+        check_consent(tmp_path, _ident("someone"))
+    (tmp_path / "consent.txt").write_text("a record about another person")
+    with pytest.raises(UserError, match="does not name the identity 'someone'"):
+        check_consent(tmp_path, _ident("someone"))
+    (tmp_path / "consent.txt").write_text("Someone agrees to be collected, 2026-11-25.")
+    assert check_consent(tmp_path, _ident("someone"))["consent_record"] == "consent.txt"
+
+
+def test_corrupt_and_other_files_are_skipped_and_counted(fa, tmp_path):
+    images = tmp_path / "frames"
+    images.mkdir()
+    for i, (frame, _) in enumerate(footage.moving_clip(footage.grace_hopper(), 3)):
+        cv2.imwrite(str(images / f"{i}.jpg"), frame)
+    (images / "broken.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
+    (images / "notes.txt").write_text("not an image")
+    (tmp_path / "consent.txt").write_text("grace consents")
+    data = _folder_data(dedupe_bits=-1)
+    counts, _ = collect_identity(
+        fa, _ident("grace", images=["frames"]), data, tmp_path, tmp_path / "out", _Bar()
+    )
+    assert counts["unreadable"] == 1 and counts["not_media"] == 1 and counts["kept"] == 3
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(UserError, match="no usable face"):
+        collect_identity(
+            fa, _ident("grace", images=["empty"]), data, tmp_path, tmp_path / "o2", _Bar()
+        )
+
+
+SMOKE_MODEL = [
+    "model.encoder_dims=[8,16,32,32]",
+    "model.latent_dim=32",
+    "model.inter_dims=32",
+    "model.inter_upscale_dims=32",
+    "model.decoder_dims=[16,16,8]",
+    "train.batch_size=4",
+    "train.max_steps=6",
+    "train.val_every=3",
+    "train.checkpoint_every=2",
+    "train.preview_every=3",
+    "train.preview_faces=2",
+    "train.warmup_steps=1",
+    "evaluate.gallery_identities=4",
+    "evaluate.frames_per_identity=12",
+    "evaluate.steps=20",
+    "evaluate.width=8",
+]
+
+PHOTOS_CONF = """\
+# Test footage made from the two public-domain photos (tests/footage.py).
+defaults:
+  - folder_schema
+  - _self_
+dedupe_bits: -1
+sample_fps: 10
+identities:
+  - {name: astronaut, consent: footage/astronaut_consent.txt, videos: [footage/astronaut.mp4]}
+  - {name: grace, consent: footage/grace_consent.txt, images: [footage/grace]}
+targets:
+  - {name: astro_to_grace, video: footage/target.mp4, swap_to: grace}
+"""
+
+
+def test_dvc_repro_on_real_footage_swaps_and_marks(scratch_repo):
+    repo = scratch_repo
+    foot = repo / "footage"
+    footage.write_clip(foot / "astronaut.mp4", footage.moving_clip(footage.astronaut(), 40))
+    (foot / "grace").mkdir()
+    for i, (frame, _) in enumerate(footage.moving_clip(footage.grace_hopper(), 8)):
+        cv2.imwrite(str(foot / "grace" / f"{i:02d}.png"), frame)
+    footage.write_clip(
+        foot / "target.mp4", footage.moving_clip(footage.astronaut(), 30, range(20, 25))
+    )
+    (foot / "astronaut_consent.txt").write_text("astronaut: consent recorded for tests")
+    (foot / "grace_consent.txt").write_text("grace: consent recorded for tests")
+    (repo / "conf/data/photos.yaml").write_text(PHOTOS_CONF)
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "add", "-A"], repo)
+    commit_params(repo, "data=photos", *SMOKE_MODEL)
+
+    proc = run(["dvc", "repro"], repo, timeout=900)
+    assert "Running stage 'collect'" in proc.stdout
+    counts = {
+        k: len(json.loads((repo / f"data/faces/{k}/index.json").read_text())["faces"])
+        for k in ("astronaut", "grace")
+    }
+    assert counts["astronaut"] >= 10 and counts["grace"] == 8, counts
+    meta = json.loads((repo / "data/targets/astro_to_grace/meta.json").read_text())
+    assert meta["frames"] == 30
+    gen = json.loads((repo / "outputs/generated/astro_to_grace/meta.json").read_text())
+    assert gen["no_face_frames"] >= 1 and gen["faces"] >= 23
+    final = repo / "outputs/final/astro_to_grace/astro_to_grace.mp4"
+    verify = run(["python", "-m", "pipeline.verify", str(final)], repo)
+    assert "valid manifest" in verify.stdout
+    metrics = json.loads((repo / "reports/metrics.json").read_text())
+    assert metrics["watermark_found"] == 1.0
+    parents, _ = mlflow_runs(repo)
+    collect = Counter(k for k in parents[0].data.params if k.startswith("data.identities"))
+    assert collect  # the parent carries the footage config
+
+
+def test_missing_consent_stops_collect_before_reading(scratch_repo):
+    repo = scratch_repo
+    (repo / "conf/data/photos.yaml").write_text(PHOTOS_CONF)
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "add", "-A"], repo)
+    commit_params(repo, "data=photos", *SMOKE_MODEL)
+    proc = run(["dvc", "repro", "collect"], repo, check=False)
+    assert proc.returncode != 0
+    assert "no consent record" in proc.stderr + proc.stdout
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert not (repo / "data/faces").exists()
