@@ -3,6 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := .make/installed
+BROWSER := .make/chromium
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: run test lint ui bench params setup
@@ -20,8 +21,17 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	dvc repro
 
-test: $(STAMP) lint
+test: $(STAMP) $(BROWSER) lint
 	$(PY) -m pytest -q
+
+# The browser test (tests/test_sweep.py) needs Debian's chromium: installed once with
+# apt-get (as root, or through sudo) when it is missing.
+$(BROWSER):
+	@command -v chromium >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	@mkdir -p .make && touch $@
 
 lint: $(STAMP)
 	$(PY) -m ruff check pipeline tests bench hydra_plugins
@@ -38,3 +48,4 @@ bench: $(STAMP)
 	$(PY) bench/render_speed.py
 	$(PY) bench/train_speed.py
 	$(PY) bench/swap_speed.py
+	$(PY) bench/collect_speed.py
