@@ -189,7 +189,9 @@ def main() -> None:
             cv2.imwrite(str(sheet), preview_sheet(stats["previews"]))
             mlflow.log_artifact(str(sheet), "collect")
         for name in stats["targets"]:
-            mlflow.log_artifact(str(TARGETS_DIR / name / "video.mp4"), f"collect/{name}")
+            clip = TARGETS_DIR / name / "video.mp4"
+            if clip.is_file():  # stills have no clip
+                mlflow.log_artifact(str(clip), f"collect/{name}")
         rejected = "".join(
             f"; {name}: " + ", ".join(f"{k} {v}" for k, v in c.items() if v and k != "kept")
             for name, c in stats.get("rejected", {}).items()
