@@ -51,10 +51,9 @@ def run(
     return proc
 
 
-@pytest.fixture
-def scratch_repo(tmp_path: Path) -> Path:
-    """A git repository holding a copy of the project's files (no outputs, no store)."""
-    repo = tmp_path / "repo"
+def make_scratch_repo(repo: Path) -> Path:
+    """A git repository at ``repo`` holding a copy of the project's files (no outputs,
+    no store)."""
     for f in project_files():
         dst = repo / f
         dst.parent.mkdir(parents=True, exist_ok=True)
@@ -63,6 +62,11 @@ def scratch_repo(tmp_path: Path) -> Path:
     run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "add", "-A"], repo)
     run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "copy"], repo)
     return repo
+
+
+@pytest.fixture
+def scratch_repo(tmp_path: Path) -> Path:
+    return make_scratch_repo(tmp_path / "repo")
 
 
 def commit_params(repo: Path, *overrides: str) -> dict:
@@ -133,3 +137,14 @@ def mlflow_server(store: Path, artifacts: Path) -> Iterator[str]:
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def wait_for_queue(repo: Path, n: int) -> str:
+    """Poll ``dvc queue status`` until ``n`` experiments have ended; returns the status."""
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        status = run(["dvc", "queue", "status"], repo).stdout
+        if status.count("Success") + status.count("Failed") >= n:
+            return status
+        time.sleep(3)
+    raise AssertionError(f"the queue did not finish:\n{status}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import cv2
 import mlflow
@@ -12,7 +11,7 @@ import pytest
 import yaml
 
 from pipeline.io.video import probe
-from tests.conftest import commit_params, mlflow_runs, run
+from tests.conftest import commit_params, mlflow_runs, run, wait_for_queue
 
 
 @pytest.mark.slow
@@ -97,12 +96,7 @@ def test_queued_experiment_logs_into_the_projects_store(scratch_repo):
         repo,
     )
     run(["dvc", "queue", "start"], repo)
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        status = run(["dvc", "queue", "status"], repo).stdout
-        if "Success" in status or "Failed" in status:
-            break
-        time.sleep(2)
+    status = wait_for_queue(repo, 1)
     assert "Success" in status, status
 
     # The run reached the project's own store, not the temporary copy's.

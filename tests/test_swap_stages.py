@@ -9,24 +9,13 @@ import numpy as np
 import pytest
 
 from pipeline.io.video import probe
-from tests.conftest import commit_params, mlflow_runs, run
+from tests.conftest import commit_params, make_scratch_repo, mlflow_runs, run
 
 
 @pytest.fixture(scope="module")
 def swapped(tmp_path_factory):
     """A scratch repo after ``dvc repro`` of the whole smoke pipeline."""
-    import shutil
-
-    from tests.conftest import ROOT, project_files
-
-    repo = tmp_path_factory.mktemp("swap") / "repo"
-    for f in project_files():
-        dst = repo / f
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / f, dst)
-    run(["git", "init", "-q", "-b", "main"], repo)
-    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "add", "-A"], repo)
-    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "copy"], repo)
+    repo = make_scratch_repo(tmp_path_factory.mktemp("swap") / "repo")
     commit_params(repo, "experiment=smoke")
     proc = run(["dvc", "repro"], repo)
     return repo, proc

@@ -6,12 +6,18 @@ import json
 import os
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import commit_params, mlflow_runs, mlflow_server, run
+from tests.conftest import (
+    commit_params,
+    make_scratch_repo,
+    mlflow_runs,
+    mlflow_server,
+    run,
+    wait_for_queue,
+)
 
 CHROMIUM_FLAGS = [
     "--headless",
@@ -40,34 +46,16 @@ def chromium(url: str, profile: Path, *args: str) -> str:
     return proc.stdout
 
 
-def _wait_for_queue(repo: Path, n: int) -> str:
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
-        status = run(["dvc", "queue", "status"], repo).stdout
-        if status.count("Success") + status.count("Failed") >= n:
-            return status
-        time.sleep(3)
-    raise AssertionError(f"the queue did not finish:\n{status}")
-
-
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory):
-    from tests.conftest import ROOT, project_files
-
-    repo = tmp_path_factory.mktemp("sweep") / "repo"
-    for f in project_files():
-        dst = repo / f
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / f, dst)
-    for cmd in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "copy"]):
-        run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *cmd], repo)
+    repo = make_scratch_repo(tmp_path_factory.mktemp("sweep") / "repo")
     commit_params(repo, "experiment=smoke")
     run(
         ["dvc", "exp", "run", "--queue", "-S", "experiment=smoke", "-S", "refine.color=rct,lct"],
         repo,
     )
     run(["dvc", "queue", "start", "-j", "1"], repo)
-    status = _wait_for_queue(repo, 2)
+    status = wait_for_queue(repo, 2)
     assert status.count("Success") == 2, status
     return repo
 

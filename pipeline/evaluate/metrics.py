@@ -53,6 +53,29 @@ def masked_ssim(a: np.ndarray, b: np.ndarray, region: np.ndarray) -> float:
     return float(smap[region[y0:y1, x0:x1]].mean())
 
 
+class WatermarkScore:
+    """The mark read from a whole clip, and from each frame on its own."""
+
+    def __init__(self, tag: str):
+        self.tag = tag
+        self.clip = Detector()
+        self.frame_reads: list[bool] = []
+
+    def add(self, frame: np.ndarray) -> None:
+        self.clip.add(frame)
+        single = Detector()
+        single.add(frame)
+        self.frame_reads.append(single.reading().tag == self.tag)
+
+    def result(self) -> dict:
+        r = self.clip.reading()
+        return {
+            "watermark_found": float(r.tag == self.tag),
+            "watermark_bit_accuracy": r.bit_accuracy(self.tag),
+            "watermark_frame_detection_rate": float(np.mean(self.frame_reads or [0.0])),
+        }
+
+
 class ClipScorer:
     """Feed (output, truth) frame pairs in order, then call ``result()``."""
 
@@ -68,12 +91,10 @@ class ClipScorer:
     ):
         self.ev, self.target = evaluators, evaluators.names.index(swap_to)
         self.perf, self.lm, self.truth_lm = performance, landmarks, truth_landmarks
-        self.tag = tag
         self.out_id, self.out_pose, self.gt_id, self.gt_pose = [], [], [], []
         self.ssim, self.psnr, self.out_change, self.gt_change = [], [], [], []
         self._prev: tuple[np.ndarray, np.ndarray] | None = None
-        self.detector = Detector()
-        self.frame_reads: list[bool] = []
+        self.watermark = WatermarkScore(tag) if tag is not None else None
 
     def add(self, output: np.ndarray, truth: np.ndarray) -> None:
         t = len(self.ssim)
@@ -90,11 +111,8 @@ class ClipScorer:
             self.out_change.append(np.abs(output.astype(np.int16) - po)[region].mean())
             self.gt_change.append(np.abs(truth.astype(np.int16) - pt)[region].mean())
         self._prev = (output, truth)
-        if self.tag is not None:
-            self.detector.add(output)
-            single = Detector()
-            single.add(output)
-            self.frame_reads.append(single.reading().tag == self.tag)
+        if self.watermark is not None:
+            self.watermark.add(output)
 
     def result(self) -> tuple[dict, list[dict]]:
         n = len(self.ssim)
@@ -118,13 +136,8 @@ class ClipScorer:
             "psnr": float(np.mean(self.psnr)),
             "flicker": out_change / gt_change if gt_change > 0 else 1.0,
         }
-        if self.tag is not None:
-            r = self.detector.reading()
-            m |= {
-                "watermark_found": float(r.tag == self.tag),
-                "watermark_bit_accuracy": r.bit_accuracy(self.tag),
-                "watermark_frame_detection_rate": float(np.mean(self.frame_reads)),
-            }
+        if self.watermark is not None:
+            m |= self.watermark.result()
         rows = [
             {
                 "frame": t,

@@ -27,7 +27,7 @@ from pipeline.evaluate.evaluators import (
     render_gallery,
     save_evaluators,
 )
-from pipeline.evaluate.metrics import ClipScorer
+from pipeline.evaluate.metrics import ClipScorer, WatermarkScore
 from pipeline.generate.targets import open_targets
 from pipeline.io.atomic import atomic_outputs
 from pipeline.io.video import read_frames
@@ -121,22 +121,10 @@ def evaluate_targets(cfg: DictConfig) -> tuple[dict, dict[str, list[dict]]]:
 
 
 def watermark_only(final: Path, tag: str, frames: int) -> dict:
-    from pipeline.provenance.watermark import Detector
-
-    clip, hits, n = Detector(), 0, 0
+    score = WatermarkScore(tag)
     for frame in tqdm(read_frames(final), total=frames, desc=f"evaluate {final.stem}"):
-        clip.add(frame)
-        single = Detector()
-        single.add(frame)
-        hits += single.reading().tag == tag
-        n += 1
-    r = clip.reading()
-    return {
-        "frames": n,
-        "watermark_found": float(r.tag == tag),
-        "watermark_bit_accuracy": r.bit_accuracy(tag),
-        "watermark_frame_detection_rate": hits / max(n, 1),
-    }
+        score.add(frame)
+    return {"frames": len(score.frame_reads)} | score.result()
 
 
 def speed_figures() -> dict:

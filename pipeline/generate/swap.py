@@ -23,6 +23,7 @@ import numpy as np
 from omegaconf import DictConfig
 from tqdm import tqdm
 
+from pipeline.errors import UserError
 from pipeline.faces.align import alignment_matrix, warp_face
 from pipeline.faces.paste import paste
 from pipeline.faces.smoothing import smooth_track
@@ -124,8 +125,6 @@ def generate_target(
 
 
 def raise_short(target: Target, seen: int, n: int) -> None:
-    from pipeline.errors import UserError
-
     raise UserError(
         f"{target.media} has {seen} frames but its landmarks cover {n}; "
         "re-run the collect stage (dvc repro collect)."
@@ -148,16 +147,8 @@ class _RawSink:
             cv2.imwrite(str(self.folder / self.names[i]), frame)
             return
         if self.writer is None:
-            h, w = frame.shape[:2]
-            self.writer = VideoWriter(
-                self.folder / f"{self.target.name}.mp4",
-                (w, h),
-                self.target.fps,
-                self.cfg.crf,
-                audio_path=self.target.media if self.target.audio else None,
-                audio_codec="copy",
-                preset=self.cfg.preset,
-            )
+            path = self.folder / f"{self.target.name}.mp4"
+            self.writer = self.target.video_writer(path, frame, self.cfg.crf, self.cfg.preset)
         self.writer.write(frame)
 
     def close(self) -> None:

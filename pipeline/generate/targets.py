@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from pipeline.errors import UserError
-from pipeline.io.video import has_audio, read_frames
+from pipeline.io.video import VideoWriter, has_audio, read_frames
 
 
 @dataclass
@@ -52,6 +52,20 @@ class Target:
     def audio(self) -> bool:
         """Whether the clip has a sound track to carry into the outputs."""
         return self.kind == "video" and has_audio(self.media)
+
+    def video_writer(self, path: Path, frame: np.ndarray, crf: int, preset: str) -> VideoWriter:
+        """An H.264 writer for frames shaped like ``frame``, at the clip's rate, carrying
+        its sound track unchanged (copied, not re-encoded) when it has one."""
+        h, w = frame.shape[:2]
+        return VideoWriter(
+            path,
+            (w, h),
+            self.fps,
+            crf,
+            audio_path=self.media if self.audio else None,
+            audio_codec="copy",
+            preset=preset,
+        )
 
     def names(self) -> list[str]:
         """Per-frame names: image file names, or frame numbers of a clip."""

@@ -134,17 +134,8 @@ class _FinalSink:
         self.files: list[str] = []
 
     def _writer(self, name: str, frame: np.ndarray) -> VideoWriter:
-        h, w = frame.shape[:2]
         self.files.append(name)
-        return VideoWriter(
-            self.out_dir / name,
-            (w, h),
-            self.target.fps,
-            self.cfg.crf,
-            audio_path=self.target.media if self.target.audio else None,
-            audio_codec="copy",
-            preset=self.cfg.preset,
-        )
+        return self.target.video_writer(self.out_dir / name, frame, self.cfg.crf, self.cfg.preset)
 
     def write(self, i: int, frame: np.ndarray, sbs: np.ndarray) -> None:
         if self.target.kind == "images":
