@@ -6,7 +6,7 @@ STAMP := .make/installed
 BROWSER := .make/chromium
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test lint ui bench params setup
+.PHONY: run test lint ui bench params setup pretrain
 
 setup: $(STAMP)
 
@@ -36,6 +36,11 @@ $(BROWSER):
 lint: $(STAMP)
 	$(PY) -m ruff check pipeline tests bench hydra_plugins
 	$(PY) -m ruff format --check pipeline tests bench hydra_plugins
+
+# Re-make the committed pretrained weights (a frozen stage: `dvc repro` never re-runs it).
+pretrain: $(STAMP)
+	dvc unfreeze pretrain
+	dvc repro pretrain; status=$$?; dvc freeze pretrain; exit $$status
 
 # Rewrite params.yaml from conf/ (dvc exp run does this by itself).
 params: $(STAMP)

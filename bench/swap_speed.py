@@ -37,7 +37,7 @@ def make_clip(folder: Path, repeat: int, seconds: float = 6.0) -> None:
     perf = synthetic.target_performance(seconds, data.fps, 5)
     pad = (WIDTH - RENDER) // 2
     frames, landmarks = [], []
-    for actor, _ in synthetic.target_frames(people["synth_a"], people["synth_b"], perf, 5, RENDER):
+    for actor, _ in synthetic.target_frames(people["synth_a"], [], perf, 5, RENDER):
         frames.append(cv2.copyMakeBorder(actor.image, 0, 0, pad, pad, cv2.BORDER_REFLECT))
         landmarks.append(actor.landmarks + [pad, 0])
     frames, landmarks = frames * repeat, landmarks * repeat

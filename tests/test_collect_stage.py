@@ -36,11 +36,15 @@ def test_dvc_repro_collect_writes_outputs_and_then_reruns_nothing(scratch_repo):
         assert json.loads((folder / "identity.json").read_text())["kind"] == "synthetic"
 
     clip = repo / "data/targets/a_to_b"
-    for video in ("video.mp4", "ground_truth.mp4"):
+    for video in ("video.mp4", "ground_truth.mp4", "face_truth.mp4", "face_truth_source_skin.mp4"):
         assert {s["type"] for s in probe(clip / video)["streams"]} == {"video", "audio"}
     track = np.load(clip / "track.npz")
     meta = json.loads((clip / "meta.json").read_text())
-    assert track["landmarks"].shape == (meta["frames"], 68, 2) == track["truth_landmarks"].shape
+    shape = (meta["frames"], 68, 2)
+    assert track["landmarks"].shape == shape == track["truth_landmarks"].shape
+    assert track["face_truth_landmarks"].shape == shape
+    # The face-swap truth keeps the performer's head: its jaw line is the performer's.
+    assert np.abs(track["face_truth_landmarks"][:, :17] - track["landmarks"][:, :17]).max() < 0.5
     assert track["performance"].shape[0] == meta["frames"]
 
     again = run(["dvc", "repro", "collect"], repo)

@@ -7,7 +7,7 @@ import pytest
 
 from pipeline.collect import synthetic
 from pipeline.evaluate.evaluators import TARGETS, build_evaluators, render_gallery
-from pipeline.evaluate.metrics import PSNR_CAP, ClipScorer, score_clip
+from pipeline.evaluate.metrics import PSNR_CAP, ClipScorer, Truth, score_clip
 from tests.conftest import smoke_cfg
 
 
@@ -32,9 +32,10 @@ def clip(cfg):
     data = cfg.data
     people = synthetic.identities(data)
     perf = synthetic.target_performance(1.0, data.fps, 5)
-    frames = list(
-        synthetic.target_frames(people["synth_a"], people["synth_b"], perf, 5, data.frame_size)
-    )
+    truths = synthetic.truth_identities(people["synth_a"], people["synth_b"])
+    # The headline face-swap truth first, then the whole head, as the evaluate stage does.
+    order = [truths["face_truth"], truths["ground_truth"]]
+    frames = list(synthetic.target_frames(people["synth_a"], order, perf, 5, data.frame_size))
     performance = np.stack([perf[k] for k in TARGETS], 1)
     return frames, performance
 
@@ -46,9 +47,16 @@ def _score(evs, clip, outputs):
         "synth_b",
         performance,
         np.stack([a.landmarks for a, _ in frames]),
-        np.stack([b.landmarks for _, b in frames]),
+        [
+            Truth("", np.stack([t[0].landmarks for _, t in frames])),
+            Truth("_head_truth", np.stack([t[1].landmarks for _, t in frames])),
+        ],
     )
-    return score_clip(scorer, outputs, [b.image for _, b in frames])
+    return score_clip(scorer, outputs, [[r.image for r in t] for _, t in frames])
+
+
+def _face_truth(clip):
+    return [t[0].image for _, t in clip[0]]
 
 
 def test_evaluators_report_their_own_accuracy(evaluators):
@@ -60,22 +68,25 @@ def test_evaluators_report_their_own_accuracy(evaluators):
 
 def test_a_perfect_swap_scores_best(evaluators, clip):
     evs, _ = evaluators
-    m, rows = _score(evs, clip, [b.image for _, b in clip[0]])
-    assert m["ssim"] > 0.999 and m["psnr"] == PSNR_CAP
+    m, rows = _score(evs, clip, _face_truth(clip))
+    assert m["ssim"] > 0.999 and m["psnr"] == PSNR_CAP and m["eye_ssim"] > 0.999
     assert m["flicker"] == pytest.approx(1.0)
     print(f"\nperfect swap: {m}")
     assert m["identity_retrieval"] == m["identity_retrieval_truth"] >= 0.5
     assert m["pose_error"] == pytest.approx(m["pose_error_floor"])
+    # The whole-head truth differs outside the inner face: a face swap cannot reach it.
+    assert m["ssim_head_truth"] < m["ssim"] - 0.02
     assert len(rows) == m["frames"] == len(clip[0])
 
 
 def test_a_swap_that_did_nothing_scores_badly(evaluators, clip):
     evs, _ = evaluators
-    perfect, _ = _score(evs, clip, [b.image for _, b in clip[0]])
+    perfect, _ = _score(evs, clip, _face_truth(clip))
     nothing, _ = _score(evs, clip, [a.image for a, _ in clip[0]])
     print(f"\nswap that did nothing: {nothing}")
     assert nothing["identity_retrieval"] <= 0.2
     assert nothing["ssim"] < perfect["ssim"] - 0.1
+    assert nothing["eye_ssim"] < perfect["eye_ssim"] - 0.1
     assert nothing["psnr"] < 35
     # The performance is the actor's own: pose is right even when identity is wrong.
     assert nothing["pose_error"] < 3 * perfect["pose_error_floor"] + 2

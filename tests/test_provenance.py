@@ -223,9 +223,7 @@ def test_verify_command_reports_marks_tampering_and_errors(tmp_path):
     people = synthetic.identities(data)
     t = data.targets[0]
     perf = synthetic.target_performance(1.0 / data.fps, data.fps, t.seed)
-    actor, _ = next(
-        synthetic.target_frames(people[t.identity], people[t.swap_to], perf, t.seed, 256)
-    )
+    actor, _ = next(synthetic.target_frames(people[t.identity], [], perf, t.seed, 256))
     tag = RECORD["run_tag"]
     marked, plain = tmp_path / "marked.png", tmp_path / "plain.png"
     cv2.imwrite(str(marked), FrameMarker(tag, cfg.provenance)(actor.image))

@@ -25,7 +25,8 @@ def clip():
     data = smoke_cfg().data
     people = synthetic.identities(data)
     perf = synthetic.target_performance(1.6, data.fps, 5)
-    return list(synthetic.target_frames(people["synth_a"], people["synth_b"], perf, 5, 192))
+    frames = synthetic.target_frames(people["synth_a"], [people["synth_b"]], perf, 5, 192)
+    return [(actor, truth) for actor, (truth,) in frames]
 
 
 def _crops(frame):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from pipeline.synth.background import render_background
-from pipeline.synth.identity import Identity, sample_identity
+from pipeline.synth.identity import Identity, face_swap_truth, sample_identity
 from pipeline.synth.performance import (
     FIELDS,
     frame_of,
@@ -51,8 +51,8 @@ def test_identity_has_at_least_eight_independent_attributes():
     people = [sample_identity("p", s) for s in range(400)]
     numeric = {}
     for f in dataclasses.fields(Identity):
-        if f.name in ("name", "texture_seed"):
-            continue
+        if f.name in ("name", "texture_seed", "facial_hair_colour", "hair_texture_of"):
+            continue  # not drawn: set only where a face goes on another head
         values = np.array([np.mean(getattr(p, f.name)) for p in people], dtype=float)
         if values.std() > 0:
             numeric[f.name] = values
@@ -206,3 +206,26 @@ def test_two_identities_differ_more_than_two_frames_of_one(pair):
         np.linalg.norm(x - cb) < np.linalg.norm(x - ca) for x in b[20:]
     )
     assert right >= 34, f"{right}/40 frames sorted to the right identity"
+
+
+def test_face_swap_truth_keeps_the_head_and_takes_the_inner_face():
+    """The truth a face swap can reach: B's inner face on A's head, A's skin tone."""
+    a, b = sample_identity("a", 11), sample_identity("b", 8)
+    perf = NEUTRAL | {"yaw": 15.0, "mouth_open": 0.4}
+    fa = render_frame(a, perf, FLAT)
+    own = render_frame(face_swap_truth(a, b, target_skin=True), perf, FLAT)
+    other = render_frame(face_swap_truth(a, b, target_skin=False), perf, FLAT)
+    # The head outline is A's: the jaw line lands where A's does, the features do not.
+    assert np.abs(own.landmarks[:17] - fa.landmarks[:17]).max() < 0.5
+    assert np.abs(own.landmarks[36:48] - fa.landmarks[36:48]).max() > 1.0
+    # Hair and background are A's render exactly; inside the face they differ.
+    face = (own.face_mask > 0) | (fa.face_mask > 0)
+    rows = np.arange(256)[:, None] < own.landmarks[17:27, 1].min() - 12  # above the brows
+    hair = rows & ~face & (np.abs(fa.image.astype(int) - 128).sum(2) > 0)
+    assert hair.sum() > 500
+    assert np.abs(own.image.astype(int) - fa.image)[hair].mean() < 1.0
+    assert np.abs(own.image.astype(int) - fa.image)[face].mean() > 5
+    # The skin tone follows the colour mode's promise: A's after colour transfer.
+    forehead = rows & (own.face_mask > 0) & (fa.face_mask > 0) & (other.face_mask > 0)
+    tone = {k: f.image[forehead].mean(0) for k, f in (("a", fa), ("own", own), ("other", other))}
+    assert np.abs(tone["own"] - tone["a"]).sum() < np.abs(tone["other"] - tone["a"]).sum()

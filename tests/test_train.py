@@ -70,7 +70,19 @@ def test_gpu_trainer_without_a_gpu_says_so():
         check_devices(cfg.trainer)
 
 
-def _fit(cfg, faces_dir: Path, steps: int) -> list[float]:
+class _WeightsAt(pl.Callback):
+    """The averaged weights after step ``step``."""
+
+    def __init__(self, step: int):
+        self.step, self.weights = step, None
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        if trainer.global_step == self.step:
+            state = pl_module.inference_model.state_dict()
+            self.weights = {k: v.detach().clone() for k, v in state.items()}
+
+
+def _fit(cfg, faces_dir: Path, steps: int, callbacks=()) -> list[float]:
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
     names = [i.name for i in cfg.data.identities]
     dm = FaceDataModule(faces_dir, names, cfg.model.input_size, cfg.train, cfg.seed)
@@ -86,11 +98,27 @@ def _fit(cfg, faces_dir: Path, steps: int) -> list[float]:
         enable_model_summary=False,
         deterministic=True,
         limit_val_batches=0,
-        callbacks=[history],
+        callbacks=[history, *callbacks],
         use_distributed_sampler=False,
     )
     trainer.fit(module, dm)
     return [r["loss"] for r in history.rows]
+
+
+def test_polish_schedule_passes_through_the_states_of_a_shorter_run(faces_dir):
+    """Before its polish phase a run does not depend on its length: the quality bench
+    scores a short budget by resuming a long run's state there."""
+    common = ("train.schedule=polish", "train.ema=0.9", "train.warmup_steps=2")
+    short = smoke_cfg("train.max_steps=12", "train.polish_share=0.5", *common)
+    long = smoke_cfg("train.max_steps=24", "train.polish_share=0.25", *common)
+    at_short, at_long = _WeightsAt(6), _WeightsAt(6)
+    losses_short = _fit(short, faces_dir, 12, [at_short])
+    losses_long = _fit(long, faces_dir, 24, [at_long])
+    assert losses_short[:6] == losses_long[:6]
+    for k, v in at_short.weights.items():
+        assert torch.equal(v, at_long.weights[k]), k
+    # The polish phase (no warp, decaying rate) then takes them apart.
+    assert losses_short[6:12] != losses_long[6:12]
 
 
 def test_a_few_steps_reduce_the_loss(faces_dir):
@@ -122,6 +150,10 @@ def test_sigkill_then_dvc_repro_resumes_and_matches_an_uninterrupted_run(scratch
         repo,
         "experiment=smoke",
         "train.max_steps=120",
+        # The polish phase and the weight average must resume exactly too.
+        "train.schedule=polish",
+        "train.polish_share=0.5",
+        "train.ema=0.9",
         "train.checkpoint_every=10",
         "train.val_every=40",
         "train.preview_every=40",

@@ -53,7 +53,7 @@ def clip(tmp_path_factory) -> Clip:
     people = synthetic.identities(data)
     t = data.targets[0]
     perf = synthetic.target_performance(2.0, FPS, t.seed)
-    pairs = synthetic.target_frames(people[t.identity], people[t.swap_to], perf, t.seed, SIZE)
+    pairs = synthetic.target_frames(people[t.identity], [], perf, t.seed, SIZE)
     frames = [actor.image for actor, _ in pairs]
     embed = Embedder(TAG, SIZE, SIZE)
     marked = [embed(f) for f in frames]

@@ -162,7 +162,7 @@ def _align(fa, frame, face: Face, data, counts, key, source) -> Candidate | None
     if abs(yaw_degrees(face.landmarks)) > data.max_yaw:
         counts["extreme_yaw"] += 1
         return None
-    m = alignment_matrix(face.landmarks, data.crop_size)
+    m = alignment_matrix(face.landmarks, data.crop_size, data.coverage)
     crop = warp_face(frame, m, data.crop_size)
     if sharpness(crop) < data.min_sharpness:
         counts["blurry"] += 1
@@ -221,7 +221,7 @@ def collect_identity(fa, ident, data, root: Path, folder: Path, bar) -> tuple[Co
             f"identity '{ident.name}': no usable face in its footage ({reasons}); add "
             "footage where the face is larger, sharper and closer to frontal."
         )
-    writer = FaceFolderWriter(folder, ident.name, data.crop_size, provenance)
+    writer = FaceFolderWriter(folder, ident.name, data.crop_size, provenance, data.coverage)
     size = data.crop_size
     for i, c in enumerate(kept):
         sample = FaceSample(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 import time
 from pathlib import Path
@@ -32,7 +33,7 @@ def collect_synthetic(data: DictConfig, faces_dir: Path, targets_dir: Path) -> d
     people = synthetic.identities(data)
     total = (
         sum(i.frames for i in data.identities)
-        + sum(2 * int(round(t.seconds * data.fps)) for t in data.targets)
+        + sum((1 + len(synthetic.TRUTHS)) * int(round(t.seconds * data.fps)) for t in data.targets)
         + sum(st.count for st in data.stills)
     )
     stats: dict = {"faces": {}, "targets": {}}
@@ -51,6 +52,7 @@ def collect_synthetic(data: DictConfig, faces_dir: Path, targets_dir: Path) -> d
                     "parameters": people[conf.name].to_dict(),
                     "consent": "not required: a procedurally generated person",
                 },
+                data.coverage,
             )
             previews[conf.name] = []
             for s in synthetic.training_faces(people[conf.name], conf.seed, conf.frames, data):
@@ -77,22 +79,29 @@ def _write_target(data: DictConfig, t: DictConfig, people: dict, folder: Path, b
     n = len(perf["yaw"])
     size = (data.frame_size, data.frame_size)
     actor, truth = [], []
-    with tempfile.TemporaryDirectory() as tmp:
+    truths = synthetic.truth_identities(people[t.identity], people[t.swap_to])
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         wav = Path(tmp) / "audio.wav"
         write_wav(wav, soundtrack(n / data.fps, data.audio_hz, t.seed))
-        with (
-            VideoWriter(folder / "video.mp4", size, data.fps, data.video_crf, wav) as v_out,
-            VideoWriter(folder / "ground_truth.mp4", size, data.fps, data.video_crf, wav) as gt_out,
-        ):
-            frames = synthetic.target_frames(
-                people[t.identity], people[t.swap_to], perf, t.seed, data.frame_size
+        v_out = stack.enter_context(
+            VideoWriter(folder / "video.mp4", size, data.fps, data.video_crf, wav)
+        )
+        truth_out = [
+            stack.enter_context(
+                VideoWriter(folder / f"{name}.mp4", size, data.fps, data.video_crf, wav)
             )
-            for a, b in frames:
-                v_out.write(a.image)
-                gt_out.write(b.image)
-                actor.append(a)
-                truth.append(b)
-                bar.update(2)
+            for name in synthetic.TRUTHS
+        ]
+        frames = synthetic.target_frames(
+            people[t.identity], [truths[k] for k in synthetic.TRUTHS], perf, t.seed, data.frame_size
+        )
+        for a, renders in frames:
+            v_out.write(a.image)
+            for out, r in zip(truth_out, renders):
+                out.write(r.image)
+            actor.append(a)
+            truth.append(dict(zip(synthetic.TRUTHS, renders)))
+            bar.update(1 + len(renders))
     write_track(folder / "track.npz", actor, truth, perf)
     write_meta(
         folder / "meta.json",

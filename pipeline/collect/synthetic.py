@@ -3,8 +3,9 @@
 Training faces are independent frames whose performance covers every channel's whole
 range (pose, expression, gaze, light, framing), split into ``scenes`` stretches with
 their own background, as footage from several videos would be. A target clip is a
-smooth performance of one identity; its ground truth is the same performance, light and
-background rendered as the identity a swap should produce.
+smooth performance of one identity; its ground truths are the same performance, light
+and background rendered as the identity a swap should produce: the other person's whole
+head, and their inner face on the performer's head (``TRUTHS``).
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from omegaconf import DictConfig
 from pipeline.errors import UserError
 from pipeline.faces.align import alignment_matrix, transform_points, warp_face
 from pipeline.faces.mask import hull_mask
+from pipeline.faces.template import HEAD_COVERAGE
 from pipeline.synth.background import render_background
-from pipeline.synth.identity import Identity, sample_identity
+from pipeline.synth.identity import Identity, face_swap_truth, sample_identity
 from pipeline.synth.performance import (
     Performance,
     frame_of,
@@ -52,6 +54,7 @@ def check_config(data: DictConfig) -> None:
     rules = [
         (data.frame_size >= 64, "data.frame_size must be at least 64"),
         (16 <= data.crop_size <= data.frame_size, "data.crop_size must be 16..data.frame_size"),
+        (1.2 <= data.coverage <= 2.4, "data.coverage must be 1.2..2.4 head units"),
         (data.scenes >= 1, "data.scenes must be at least 1"),
         (data.fps > 0, "data.fps must be positive"),
         (0 <= data.video_crf <= 51, "data.video_crf must be 0..51 (H.264 CRF)"),
@@ -104,11 +107,13 @@ def training_faces(idt: Identity, seed: int, frames: int, data: DictConfig) -> I
         scene = scene_of(i, frames, data.scenes)
         p = frame_of(perf, i)
         frame = render_frame(idt, p, backgrounds[scene])
-        yield align_sample(frame, data.crop_size, i, scene, p)
+        yield align_sample(frame, data.crop_size, i, scene, p, data.coverage)
 
 
-def align_sample(frame: Frame, size: int, index: int, scene: int, perf: dict) -> FaceSample:
-    matrix = alignment_matrix(frame.landmarks, size)
+def align_sample(
+    frame: Frame, size: int, index: int, scene: int, perf: dict, coverage: float = HEAD_COVERAGE
+) -> FaceSample:
+    matrix = alignment_matrix(frame.landmarks, size, coverage)
     crop = warp_face(frame.image, matrix, size)
     lm = transform_points(frame.landmarks, matrix)
     return FaceSample(
@@ -134,11 +139,26 @@ def still_frames(
         yield render_frame(actor, p, background), render_frame(truth, p, background), background
 
 
+# The ground truths of a clip, by the name of their file: B's whole head (what the
+# evaluators' identity and pose floors are measured on), and B's inner face on A's head
+# with A's skin tone (what a face swap with colour transfer can reach) or with B's
+# (refine.color=none).
+TRUTHS = ("ground_truth", "face_truth", "face_truth_source_skin")
+
+
+def truth_identities(actor: Identity, swap_to: Identity) -> dict[str, Identity]:
+    return {
+        "ground_truth": swap_to,
+        "face_truth": face_swap_truth(actor, swap_to, target_skin=True),
+        "face_truth_source_skin": face_swap_truth(actor, swap_to, target_skin=False),
+    }
+
+
 def target_frames(
-    actor: Identity, truth: Identity, perf: Performance, seed: int, size: int
-) -> Iterator[tuple[Frame, Frame]]:
-    """Each frame of a target clip with its ground truth (same performance and scene)."""
+    actor: Identity, truths: list[Identity], perf: Performance, seed: int, size: int
+) -> Iterator[tuple[Frame, list[Frame]]]:
+    """Each frame of a target clip with its ground truths (same performance and scene)."""
     background = render_background(seed * 1000 + 999, size)
     for i in range(performance_length(perf)):
         p = frame_of(perf, i)
-        yield render_frame(actor, p, background), render_frame(truth, p, background)
+        yield render_frame(actor, p, background), [render_frame(t, p, background) for t in truths]

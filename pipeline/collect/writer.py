@@ -7,8 +7,11 @@ data/faces/<identity>/
     identity.json        provenance: synthetic parameters (or a consent record)
 data/targets/<clip>/
     video.mp4            the clip to swap: H.264 + AAC soundtrack
-    ground_truth.mp4     what a perfect swap produces (same performance, other identity)
-    track.npz            per frame: landmarks, visibility, performance of both renders
+    ground_truth.mp4     the other identity's whole head, same performance (a head swap)
+    face_truth.mp4       the other identity's inner face on this head, this skin tone: what
+                         a perfect face swap with colour transfer produces (the headline)
+    face_truth_source_skin.mp4  the same with the other identity's skin (refine.color=none)
+    track.npz            per frame: landmarks, visibility, performance of every render
     meta.json            kind (video), identities, fps, frame count, size, renderer version
 data/targets/<stills>/
     images/00000.png ... the images to swap (the last has no face)
@@ -37,13 +40,16 @@ def _json(path: Path, obj: Any) -> None:
 class FaceFolderWriter:
     """Writes one identity's faces; call ``add`` per face, then ``close``."""
 
-    def __init__(self, folder: Path, identity: str, crop_size: int, provenance: dict):
+    def __init__(
+        self, folder: Path, identity: str, crop_size: int, provenance: dict, coverage: float
+    ):
         self.folder = folder
         (folder / "masks").mkdir(parents=True, exist_ok=True)
         self.records: list[dict] = []
         self.meta = {
             "identity": identity,
             "crop_size": crop_size,
+            "coverage": coverage,
             "landmarks": "ibug68",
             "alignment": "pipeline.faces.align",
         }
@@ -69,17 +75,27 @@ class FaceFolderWriter:
         _json(self.folder / "index.json", {**self.meta, "faces": self.records})
 
 
-def write_track(path: Path, actor: list, truth: list, perf: dict[str, np.ndarray]) -> None:
-    """Save per-frame landmarks/visibility of both renders and the performance."""
-    np.savez_compressed(
-        path,
-        landmarks=np.stack([f.landmarks for f in actor]).astype(np.float32),
-        visible=np.stack([f.visible for f in actor]),
-        truth_landmarks=np.stack([f.landmarks for f in truth]).astype(np.float32),
-        truth_visible=np.stack([f.visible for f in truth]),
-        performance=np.stack([perf[k] for k in FIELDS], 1).astype(np.float32),
-        performance_fields=np.array(list(FIELDS)),
-    )
+def write_track(
+    path: Path, actor: list, truths: list[dict[str, Any]], perf: dict[str, np.ndarray]
+) -> None:
+    """Save per-frame landmarks/visibility of every render and the performance.
+
+    truths: per frame, the ground-truth renders by name; ``ground_truth``'s are saved as
+    ``truth_landmarks``/``truth_visible``, the others as ``<name>_landmarks``/``_visible``.
+    """
+    arrays = {
+        "landmarks": np.stack([f.landmarks for f in actor]).astype(np.float32),
+        "visible": np.stack([f.visible for f in actor]),
+        "performance": np.stack([perf[k] for k in FIELDS], 1).astype(np.float32),
+        "performance_fields": np.array(list(FIELDS)),
+    }
+    for name in truths[0] if truths else []:
+        key = "truth" if name == "ground_truth" else name
+        arrays[f"{key}_landmarks"] = np.stack([t[name].landmarks for t in truths]).astype(
+            np.float32
+        )
+        arrays[f"{key}_visible"] = np.stack([t[name].visible for t in truths])
+    np.savez_compressed(path, **arrays)
 
 
 def write_meta(path: Path, meta: dict) -> None:

@@ -51,6 +51,9 @@ class SyntheticDataConf:
     source: str = "synthetic"
     frame_size: int = 256  # rendered frame side, pixels
     crop_size: int = 64  # aligned face crop side, pixels
+    # Head units the crop spans: 1.9 is hairline to below the chin (faceswap's "head"
+    # centring); 1.6 cuts the forehead and gives the eyes and mouth 19 % more pixels.
+    coverage: float = 1.6
     scenes: int = 8  # backgrounds per identity, each a stretch of the training frames
     fps: float = 25.0
     video_crf: int = 18  # H.264 quality of the target and ground-truth clips
@@ -101,6 +104,7 @@ class FolderDataConf:
 
     source: str = "folder"
     crop_size: int = 64
+    coverage: float = 1.6  # head units the crop spans (see SyntheticDataConf)
     frame_size: int = 256  # render size of the evaluators' synthetic gallery
     fps: float = 25.0  # for image folders turned into targets (videos keep their own)
     sample_fps: float = 5.0  # frames per second sampled from each video (a cap)
@@ -158,8 +162,15 @@ class TrainConf:
     lr: float = 1.0e-3
     betas: list[float] = field(default_factory=lambda: [0.5, 0.999])
     weight_decay: float = 0.0
-    schedule: str = "cosine"  # constant | cosine (after warmup)
+    schedule: str = "polish"  # constant | cosine | polish (after warmup; see polish_share)
     warmup_steps: int = 50
+    # The last share of steps trains without random warp (DeepFaceLab and faceswap turn
+    # warp off at the end); with schedule=polish the learning rate is constant before it
+    # and decays within it, so a longer run passes through the same states as a shorter.
+    polish_share: float = 0.2
+    ema: float = 0.995  # > 0: decay of an exponential moving average of the weights, exported
+    # A folder of starting weights (the pretrain stage's); "": from random weights.
+    init: str = "pretrained"
     grad_clip: float = 1.0  # max gradient norm; 0 disables
     loss: str = "l1"  # l1 | mse, the per-pixel term
     dssim_weight: float = 1.0
@@ -258,10 +269,27 @@ class EvaluateConf:
     gallery_seed: int = 5000  # their identity seeds: gallery_seed + k
     frames_per_identity: int = 40
     held_out: float = 0.2  # share of each identity's frames kept to measure the evaluators
-    steps: int = 400  # per network; ~50 s for both on 2 cores
+    steps: int = 1200  # per network; ~2 minutes for both on 2 cores
     batch_size: int = 32
     lr: float = 3.0e-3
     width: int = 16  # channels of the first conv stage
+    # Per-channel colour jitter of the identity network's training crops, so identity
+    # rests on the inner face's features more than on skin tone, which colour transfer
+    # takes from the target.
+    identity_tint: float = 0.2
+
+
+@dataclass
+class PretrainConf:
+    """DeepFaceLab's pretrain mode: the autoencoder trained once on a pool of synthetic
+    people, never the evaluators' gallery (pipeline/pretrain)."""
+
+    identities: int = 48  # people in the pool
+    seed: int = 20000  # their identity seeds: seed + k (far from gallery_seed's range)
+    faces_per_identity: int = 64
+    steps: int = 6000
+    batch_size: int = 16
+    lr: float = 1.0e-3
 
 
 @dataclass
@@ -290,6 +318,7 @@ class Config:
     refine: RefineConf = field(default_factory=RefineConf)
     provenance: ProvenanceConf = field(default_factory=ProvenanceConf)
     evaluate: EvaluateConf = field(default_factory=EvaluateConf)
+    pretrain: PretrainConf = field(default_factory=PretrainConf)
     detector: Any = MISSING
     tracking: Any = MISSING
 
@@ -317,6 +346,7 @@ def register_configs() -> None:
         ("refine", RefineConf),
         ("provenance", ProvenanceConf),
         ("evaluate", EvaluateConf),
+        ("pretrain", PretrainConf),
     )
     for group, node in plain:
         cs.store(group=group, name=f"{group}_schema", node=node)

@@ -80,18 +80,28 @@ def render_gallery(data: DictConfig, ev: DictConfig) -> Gallery:
     )
 
 
-def _augment(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+def _augment(x: torch.Tensor, g: torch.Generator, tint: float = 0.0) -> torch.Tensor:
     """Brightness/contrast jitter and shifts of up to 2 pixels: what H.264 and alignment
-    noise do to a frame, so the evaluators do not key on pixel-exact renders."""
+    noise do to a frame, so the evaluators do not key on pixel-exact renders. ``tint``:
+    per-channel gains of up to +-tint, so identity rests on the face's features more than
+    on its skin tone, which colour transfer takes from the target."""
     b = x.shape[0]
     gain = 1 + (torch.rand(b, 1, 1, 1, generator=g) - 0.5) * 0.3
+    if tint > 0:
+        gain = gain * (1 + (torch.rand(b, 3, 1, 1, generator=g) * 2 - 1) * tint)
     bias = (torch.rand(b, 1, 1, 1, generator=g) - 0.5) * 0.1
     dx, dy = (int(v) for v in torch.randint(-2, 3, (2,), generator=g))
     return (torch.roll(x, (dy, dx), (2, 3)) * gain + bias).clamp_(0, 1)
 
 
 def train_net(
-    crops: np.ndarray, targets: np.ndarray, classes: int, ev: DictConfig, seed: int, desc: str
+    crops: np.ndarray,
+    targets: np.ndarray,
+    classes: int,
+    ev: DictConfig,
+    seed: int,
+    desc: str,
+    tint: float = 0.0,
 ) -> EvalNet:
     """Cross-entropy when ``classes`` > 0, else L1 regression of ``targets``."""
     torch.manual_seed(seed)
@@ -104,7 +114,7 @@ def train_net(
     net.train()
     for _ in tqdm(range(ev.steps), desc=desc, unit="step"):
         idx = torch.randint(0, len(x_all), (ev.batch_size,), generator=g)
-        x = _augment(x_all[idx], g)
+        x = _augment(x_all[idx], g, tint)
         with torch.autocast("cpu", dtype=torch.bfloat16):
             out = net(x)
         out = out.float()
@@ -137,7 +147,13 @@ class Evaluators:
 def build_evaluators(g: Gallery, ev: DictConfig, seed: int) -> tuple[Evaluators, dict]:
     train = ~g.held_out
     id_net = train_net(
-        g.identity_crops[train], g.labels[train], len(g.names), ev, seed, "evaluators: identity"
+        g.identity_crops[train],
+        g.labels[train],
+        len(g.names),
+        ev,
+        seed,
+        "evaluators: identity",
+        ev.identity_tint,
     )
     norm = ((g.performance - _LOW) / _SPAN).astype(np.float32)
     perf_net = train_net(

@@ -27,7 +27,7 @@ from pipeline.evaluate.evaluators import (
     render_gallery,
     save_evaluators,
 )
-from pipeline.evaluate.metrics import ClipScorer, WatermarkScore
+from pipeline.evaluate.metrics import ClipScorer, Truth, WatermarkScore
 from pipeline.generate.targets import open_targets
 from pipeline.io.atomic import atomic_outputs
 from pipeline.io.video import read_frames
@@ -42,10 +42,14 @@ METRICS = Path("reports/metrics.json")
 PLOTS = Path("reports/plots")
 HEADLINE = (
     "identity_retrieval",
+    "identity_retrieval_truth",
     "pose_error",
     "expression_error",
     "ssim",
     "psnr",
+    "eye_ssim",
+    "ssim_head_truth",
+    "psnr_head_truth",
     "flicker",
     "watermark_found",
     "watermark_bit_accuracy",
@@ -59,6 +63,7 @@ def check_config(ev: DictConfig) -> None:
         (0 < ev.held_out < 0.5, "evaluate.held_out must be in (0, 0.5)"),
         (ev.steps >= 1 and ev.batch_size >= 2, "evaluate.steps >= 1 and batch_size >= 2"),
         (ev.width >= 4, "evaluate.width must be at least 4"),
+        (0 <= ev.identity_tint < 1, "evaluate.identity_tint must be in [0, 1)"),
     ]
     for ok, message in rules:
         if not ok:
@@ -104,20 +109,33 @@ def evaluate_targets(cfg: DictConfig) -> tuple[dict, dict[str, list[dict]]]:
         if t.truth is None:
             clips[t.name] = watermark_only(final, prov["run_tag"], t.frames)
             continue
+        files = truth_files(t.folder, cfg.refine.color)
         with np.load(t.folder / "track.npz") as track:
+            truths = [Truth(suffix, track[key]) for suffix, (_, key) in files.items()]
             scorer = ClipScorer(
-                evs,
-                t.swap_to,
-                clip_performance(track),
-                track["landmarks"],
-                track["truth_landmarks"],
-                prov["run_tag"],
+                evs, t.swap_to, clip_performance(track), track["landmarks"], truths, prov["run_tag"]
             )
-        pairs = zip(read_frames(final), read_frames(t.truth))
-        for out, truth in tqdm(pairs, total=t.frames, desc=f"evaluate {t.name}", unit="frame"):
-            scorer.add(out, truth)
+        streams = zip(read_frames(final), *(read_frames(path) for path, _ in files.values()))
+        for out, *frames in tqdm(streams, total=t.frames, desc=f"evaluate {t.name}", unit="frame"):
+            scorer.add(out, frames)
         clips[t.name], rows[t.name] = scorer.result()
     return clips, rows
+
+
+def truth_files(folder: Path, color: str) -> dict[str, tuple[Path, str]]:
+    """Metric suffix -> (clip, its landmarks' key in track.npz), the headline first.
+
+    The headline truth is what a face swap can reach: the other person's inner face on
+    the performer's head, in the skin tone the colour mode promises (the target's after
+    colour transfer, the other person's with ``refine.color=none``). The whole-head
+    render follows as ``_head_truth``: what the evaluators' own floors are measured on.
+    """
+    face = "face_truth" if color != "none" else "face_truth_source_skin"
+    out = {"": (folder / f"{face}.mp4", f"{face}_landmarks")}
+    if not out[""][0].is_file():
+        raise UserError(f"{out[''][0]} is missing; re-run the collect stage (dvc repro collect).")
+    out["_head_truth"] = (folder / "ground_truth.mp4", "truth_landmarks")
+    return out
 
 
 def watermark_only(final: Path, tag: str, frames: int) -> dict:

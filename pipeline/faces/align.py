@@ -12,18 +12,21 @@ import cv2
 import numpy as np
 from skimage.transform import SimilarityTransform
 
-from pipeline.faces.template import template_points
+from pipeline.faces.template import HEAD_COVERAGE, template_points
 
 FIT_POINTS = slice(17, 68)
 
 
-def alignment_matrix(landmarks: np.ndarray, size: int) -> np.ndarray:
-    """The (2, 3) similarity that maps frame coordinates into a ``size`` crop.
+def alignment_matrix(
+    landmarks: np.ndarray, size: int, coverage: float = HEAD_COVERAGE
+) -> np.ndarray:
+    """The (2, 3) similarity that maps frame coordinates into a ``size`` crop covering
+    ``coverage`` head units (``template.crop_window``).
 
     landmarks: (68, 2) frame pixel coordinates (x, y) in iBUG 300-W order.
     """
     src = np.asarray(landmarks, np.float64)[FIT_POINTS]
-    dst = template_points(size)[FIT_POINTS]
+    dst = template_points(size, coverage)[FIT_POINTS]
     tform = SimilarityTransform.from_estimate(src, dst)
     if not tform:
         raise ValueError(f"landmarks do not determine an alignment: {tform}")

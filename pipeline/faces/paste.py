@@ -19,14 +19,19 @@ def roi_matrix(matrix: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray
     return m
 
 
-def unwarp_roi(crop: np.ndarray, matrix: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+def unwarp_roi(
+    crop: np.ndarray,
+    matrix: np.ndarray,
+    box: tuple[int, int, int, int],
+    interpolation: int = cv2.INTER_LINEAR,
+) -> np.ndarray:
     """The crop resampled into the box's pixels (zeros outside the crop)."""
     x0, y0, x1, y1 = box
     return cv2.warpAffine(
         crop,
         roi_matrix(matrix, box),
         (x1 - x0, y1 - y0),
-        flags=cv2.WARP_INVERSE_MAP | cv2.INTER_LINEAR,
+        flags=cv2.WARP_INVERSE_MAP | interpolation,
         borderMode=cv2.BORDER_CONSTANT,
     )
 

@@ -11,8 +11,22 @@ from __future__ import annotations
 
 import numpy as np
 
-# (left, top, side) of the crop in head units.
+# (left, top, side) of the crop in head units at the default coverage.
 CROP_WINDOW = (-0.95, 0.75, 1.9)
+HEAD_COVERAGE = CROP_WINDOW[2]  # hairline to below the chin: faceswap's "head" centring
+
+
+def crop_window(coverage: float = HEAD_COVERAGE) -> tuple[float, float, float]:
+    """(left, top, side) in head units of a crop ``coverage`` head units wide.
+
+    Narrower crops (faceswap's "face" centring, DeepFaceLab's mid face) give the eyes and
+    mouth more of the crop's pixels; their centre moves down toward the mouth so the
+    chin stays inside while the forehead is cut first.
+    """
+    left, top, side = CROP_WINDOW
+    cy = top - side / 2 - 0.125 * (side - coverage)
+    return (-coverage / 2, cy + coverage / 2, coverage)
+
 
 MEAN_FACE_68 = np.array(
     [
@@ -89,12 +103,13 @@ MEAN_FACE_68 = np.array(
 )
 
 
-def template_points(size: int) -> np.ndarray:
-    """The 68 template landmarks in pixel coordinates of a ``size`` square crop.
+def template_points(size: int, coverage: float = HEAD_COVERAGE) -> np.ndarray:
+    """The 68 template landmarks in pixel coordinates of a ``size`` square crop that
+    covers ``coverage`` head units.
 
     Pixel centres sit at integer coordinates, so the crop spans [-0.5, size - 0.5].
     """
-    left, top, side = CROP_WINDOW
+    left, top, side = crop_window(coverage)
     u = (MEAN_FACE_68[:, 0] - left) / side
     v = (top - MEAN_FACE_68[:, 1]) / side
     return np.stack([u, v], 1) * size - 0.5

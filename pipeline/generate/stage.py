@@ -10,6 +10,7 @@ from tqdm import tqdm
 from pipeline.config.load import load_params
 from pipeline.errors import UserError
 from pipeline.faces.smoothing import METHODS
+from pipeline.faces.template import HEAD_COVERAGE
 from pipeline.generate.swap import generate_target
 from pipeline.generate.swapper import Swapper
 from pipeline.generate.targets import Target, open_targets
@@ -71,7 +72,14 @@ def generate_all(
             swapper = Swapper(model, swap_index(target, meta["identities"]), cfg.generate.precision)
             stats.append(
                 generate_target(
-                    target, swapper, size, cfg.generate, out_root / target.name, marker, bar
+                    target,
+                    swapper,
+                    size,
+                    cfg.generate,
+                    out_root / target.name,
+                    marker,
+                    bar,
+                    meta.get("coverage", HEAD_COVERAGE),
                 )
             )
     return stats

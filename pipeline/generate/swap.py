@@ -27,6 +27,7 @@ from pipeline.errors import UserError
 from pipeline.faces.align import alignment_matrix, warp_face
 from pipeline.faces.paste import paste
 from pipeline.faces.smoothing import smooth_track
+from pipeline.faces.template import HEAD_COVERAGE
 from pipeline.generate.swapper import Swapper
 from pipeline.generate.targets import Target
 from pipeline.io.video import VideoWriter
@@ -52,7 +53,10 @@ def generate_target(
     out_dir: Path,
     mark: Callable[[np.ndarray], np.ndarray],
     bar: tqdm | None = None,
+    coverage: float = HEAD_COVERAGE,
 ) -> dict:
+    """Swap every face of ``target`` into ``out_dir``; crops are ``size`` pixels over
+    ``coverage`` head units, as the model was trained on."""
     raw = target.landmarks()
     n = len(raw)
     used = smooth_track(
@@ -61,7 +65,7 @@ def generate_target(
     has_face = np.isfinite(used).all(axis=(1, 2))
     matrices = np.full((n, 2, 3), np.nan)
     for i in np.flatnonzero(has_face):
-        matrices[i] = alignment_matrix(used[i], size)
+        matrices[i] = alignment_matrix(used[i], size, coverage)
 
     out_dir.mkdir(parents=True)
     faces = np.lib.format.open_memmap(out_dir / "faces.npy", "w+", np.uint8, (n, size, size, 3))

@@ -27,6 +27,10 @@ def shape_mask(predicted: np.ndarray, landmarks: np.ndarray, cfg: DictConfig) ->
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1,) * 2)
         mask = (cv2.erode if cfg.erode > 0 else cv2.dilate)(mask, kernel)
     sigma = cfg.blur * size / 2
+    # A tight crop cuts the forehead: fade the mask out before the crop's edge, so the
+    # edge never shows as a line across the face.
+    edge = max(1, int(np.ceil(2 * sigma)))
+    mask[:edge], mask[-edge:], mask[:, :edge], mask[:, -edge:] = 0, 0, 0, 0
     if sigma > 0.1:
         mask = cv2.GaussianBlur(mask, (0, 0), sigma)
     return mask
@@ -54,7 +58,9 @@ def blend_face(
     x0, y0, x1, y1 = box
     if x1 - x0 < 4 or y1 - y0 < 4:
         return frame.copy()
-    face_roi = sharpen(unwarp_roi(face, matrix, box), amount, sigma)
+    # A crop is usually upscaled into the frame: bicubic keeps the edges a bilinear
+    # resampling would soften.
+    face_roi = sharpen(unwarp_roi(face, matrix, box, cv2.INTER_CUBIC), amount, sigma)
     alpha = unwarp_roi(mask, matrix, box).astype(np.float32) / 255
     if mode == "poisson":
         face_roi = _poisson(frame, face_roi, alpha, box)

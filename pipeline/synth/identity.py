@@ -7,7 +7,7 @@ Colours are BGR in [0, 1] because the renderer works in OpenCV's channel order.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
@@ -73,6 +73,11 @@ class Identity:
     ear_size: float
     beard: float
     texture_seed: int
+    # Colour of brows, lashes and beard; None: drawn from the hair colour. Set only where
+    # a face is put on another person's head (``face_swap_truth``).
+    facial_hair_colour: tuple[float, float, float] | None = None
+    # (texture_seed, beard) of the person whose hair this head carries; None: its own.
+    hair_texture_of: tuple[int, float] | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -120,4 +125,40 @@ def sample_identity(name: str, seed: int) -> Identity:
         ear_size=u(0.8, 1.2),
         beard=float(u() ** 3),  # most have none, a few a visible beard
         texture_seed=int(rng.integers(2**31)),
+    )
+
+
+# What a face swap keeps of the target person: the head around the face (outline, ears,
+# hair). Everything else (eyes, brows, nose, mouth, lips, beard, skin texture) is the
+# inner face that a swap replaces.
+HEAD_FIELDS = (
+    "head_width",
+    "jaw_width",
+    "chin_length",
+    "hair_colour",
+    "hairline",
+    "hair_volume",
+    "hair_length",
+    "ear_size",
+)
+
+
+def face_swap_truth(head: Identity, face: Identity, target_skin: bool) -> Identity:
+    """``face``'s inner face on ``head``'s head: what a perfect face swap shows.
+
+    A face swap replaces the inner face and keeps the head (outline, ears, hair, neck), so
+    the ground truth of a whole-head render is out of its reach. ``target_skin``: the
+    skin tone is ``head``'s, as colour transfer promises (refine.color rct/lct/hist);
+    otherwise ``face``'s (refine.color none). Lips keep ``face``'s ratio to its skin.
+    """
+    skin = head.skin if target_skin else face.skin
+    lip = np.array(face.lip_colour) * np.array(skin) / np.maximum(np.array(face.skin), 1e-6)
+    return replace(
+        face,
+        name=f"{face.name}_on_{head.name}",
+        skin=skin,
+        lip_colour=tuple(float(v) for v in np.clip(lip, 0, 1)),
+        facial_hair_colour=face.facial_hair_colour or face.hair_colour,
+        hair_texture_of=head.hair_texture_of or (head.texture_seed, head.beard),
+        **{k: getattr(head, k) for k in HEAD_FIELDS},
     )

@@ -67,12 +67,14 @@ def base_atlas(idt: Identity) -> np.ndarray:
         stubble = rng.uniform(0.6, 1.0, (TEX_H, TEX_W)).astype(np.float32)
         area = np.clip((-0.38 - hy) / 0.15, 0, 1) * np.clip((hy + 1.12) / 0.1, 0, 1)
         mix = (idt.beard * area * stubble)[..., None]
-        face = face * (1 - mix) + np.array(idt.hair_colour, np.float32) * 0.8 * mix
+        face = face * (1 - mix) + np.array(facial_hair(idt), np.float32) * 0.8 * mix
 
     face = np.clip(face * 255, 0, 255).astype(np.uint8)
     _paint_brows(face, idt)
 
     # Hair: strands are fast along x and slow along y.
+    if idt.hair_texture_of is not None:  # another person's hair: replay their draws
+        rng = _hair_rng(*idt.hair_texture_of)
     strands = cv2.resize(
         rng.normal(0, 1, (12, 140)).astype(np.float32),
         (TEX_W, TEX_H),
@@ -83,8 +85,23 @@ def base_atlas(idt: Identity) -> np.ndarray:
     return np.concatenate([face, hair], 0)
 
 
+def _hair_rng(texture_seed: int, beard: float) -> np.random.Generator:
+    """The generator of a person's atlas at the point where their hair strands are drawn
+    (after the skin blotches and, with a beard, the stubble)."""
+    rng = np.random.default_rng(texture_seed)
+    rng.normal(0, 1, (9, 7))
+    if beard > 0.05:
+        rng.uniform(0.6, 1.0, (TEX_H, TEX_W))
+    return rng
+
+
+def facial_hair(idt: Identity) -> tuple[float, float, float]:
+    """Colour of brows, lashes and beard: the hair's, unless the identity sets its own."""
+    return idt.facial_hair_colour or idt.hair_colour
+
+
 def _paint_brows(face: np.ndarray, idt: Identity) -> None:
-    colour = np.array(idt.hair_colour) * 0.7 + np.array(idt.skin) * 0.15
+    colour = np.array(facial_hair(idt)) * 0.7 + np.array(idt.skin) * 0.15
     thick = max(1, int(idt.brow_thickness * PPU))
     for side in (-1, 1):
         pts = brow_points(idt, side * idt.eye_spacing)
@@ -136,7 +153,7 @@ def _paint_eye(atlas: np.ndarray, idt: Identity, cx: float, expr: dict) -> None:
     mask = np.zeros(patch.shape[:2], np.uint8)
     cv2.fillPoly(mask, [_fixed(outline) - offset], 255, cv2.LINE_AA, _SHIFT)
     _blend_into(patch, layer, mask)
-    lash = _bgr255(np.array(idt.hair_colour) * 0.4)
+    lash = _bgr255(np.array(facial_hair(idt)) * 0.4)
     cv2.polylines(patch, [_fixed(upper) - offset], False, lash, 2, cv2.LINE_AA, _SHIFT)
     cv2.polylines(
         patch,

@@ -85,8 +85,10 @@ def augment(
     mask: np.ndarray,
     landmarks: np.ndarray,
     aug: DictConfig,
+    warp: bool = True,
 ) -> Sample:
-    """Augment one face (S, S, 3) uint8 with its hull mask (S, S) uint8 and landmarks."""
+    """Augment one face (S, S, 3) uint8 with its hull mask (S, S) uint8 and landmarks;
+    ``warp=False`` leaves the random warp out (the polish phase) whatever ``aug`` says."""
     size = face.shape[0]
     m = random_affine(rng, size, aug)
     face = cv2.warpAffine(
@@ -99,7 +101,7 @@ def augment(
         face, mask = face[:, ::-1], mask[:, ::-1]
         prio = prio[:, :, ::-1]
     (face,) = shift_lab(rng, [np.ascontiguousarray(face)], aug)
-    warped = random_warp(rng, face, aug.warp_scale) if aug.warp else face
+    warped = random_warp(rng, face, aug.warp_scale) if aug.warp and warp else face
     return Sample(
         warped,
         face,

@@ -47,7 +47,7 @@ def preview_grid(module: pl.LightningModule, batch: dict[str, torch.Tensor]) -> 
             faces = to_float(batch["target"][:, src].to(module.device))
             rows.append(faces)
             for dst in (src, 1 - src):
-                rows.append(module(faces, dst)[0])
+                rows.append(module.inference_model(faces, dst)[0])
     module.train(was_training)
     tiles = [
         (t.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).cpu().numpy()

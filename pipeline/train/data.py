@@ -15,8 +15,10 @@ import torch
 from omegaconf import DictConfig
 from torch.utils.data import DataLoader, Dataset, Sampler
 
+from pipeline.errors import UserError
 from pipeline.train.augment import Sample, augment, plain
 from pipeline.train.faceset import FaceSet, load_face_set, split_indices
+from pipeline.train.module import polish_start
 
 
 def _to_tensors(samples: list[Sample]) -> dict[str, torch.Tensor]:
@@ -39,8 +41,11 @@ class TrainPairs(Dataset):
         aug: DictConfig,
         seed: int,
         length: int,
+        warp_until: int | None = None,
     ):
         self.sets, self.indices, self.aug, self.seed, self.length = sets, indices, aug, seed, length
+        # Samples from this number on (the polish phase) are drawn without random warp.
+        self.warp_until = length if warp_until is None else warp_until
 
     def __len__(self) -> int:
         return self.length
@@ -50,7 +55,11 @@ class TrainPairs(Dataset):
         samples = []
         for fs, idx in zip(self.sets, self.indices):
             j = idx[rng.integers(len(idx))]
-            samples.append(augment(rng, fs.faces[j], fs.masks[j], fs.landmarks[j], self.aug))
+            samples.append(
+                augment(
+                    rng, fs.faces[j], fs.masks[j], fs.landmarks[j], self.aug, i < self.warp_until
+                )
+            )
         return _to_tensors(samples)
 
 
@@ -106,6 +115,16 @@ class FaceDataModule(pl.LightningDataModule):
         self.train_idx = [s[0] for s in splits]
         self.val_idx = [s[1] if len(s[1]) else s[0][:1] for s in splits]
 
+    @property
+    def coverage(self) -> float:
+        """Head units the faces span; every identity's must agree (one collect run)."""
+        found = {s.coverage for s in self.sets}
+        if len(found) != 1:
+            raise UserError(
+                f"{self.faces_dir} mixes crops of coverage {sorted(found)}; re-run collect."
+            )
+        return found.pop()
+
     def _world(self) -> tuple[int, int]:
         t = self.trainer
         return (t.global_rank, t.world_size) if t is not None else (0, 1)
@@ -116,7 +135,10 @@ class FaceDataModule(pl.LightningDataModule):
         step = self.trainer.global_step if self.trainer is not None else 0
         total = self.train_cfg.max_steps * b * world
         sampler = StepSampler(step * b * world, total, rank, world)
-        data = TrainPairs(self.sets, self.train_idx, self.train_cfg.augment, self.seed, total)
+        warp_until = polish_start(self.train_cfg) * b * world
+        data = TrainPairs(
+            self.sets, self.train_idx, self.train_cfg.augment, self.seed, total, warp_until
+        )
         workers = self.train_cfg.num_workers
         return DataLoader(
             data,

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import torch
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 from safetensors.torch import load_file, save_file
 from torch import nn
 
@@ -17,10 +17,13 @@ WEIGHTS = "model.safetensors"
 META = "model.json"
 
 
-def export_model(model: nn.Module, folder: Path, meta: dict) -> None:
-    """Write ``model``'s weights and ``meta`` (must hold 'model' config and 'identities')."""
+def export_model(
+    model: nn.Module, folder: Path, meta: dict, dtype: torch.dtype = torch.float32
+) -> None:
+    """Write ``model``'s weights (as ``dtype``) and ``meta`` (must hold 'model' config and
+    'identities')."""
     folder.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    state = {k: v.detach().cpu().to(dtype).contiguous() for k, v in model.state_dict().items()}
     save_file(state, str(folder / WEIGHTS))
     (folder / META).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
 
@@ -34,3 +37,30 @@ def load_model(folder: Path, device: str = "cpu") -> tuple[nn.Module, dict]:
     model = build_model(OmegaConf.create(meta["model"]), len(meta["identities"]))
     model.load_state_dict(load_file(str(weights), device=device))
     return model.to(torch.device(device)).eval(), meta
+
+
+def load_initial_weights(model: nn.Module, folder: Path, cfg: DictConfig, coverage: float) -> None:
+    """Start ``model`` from the weights in ``folder`` (the pretrain stage's), which must
+    have been trained for the same network and crops."""
+    meta_path, weights = folder / META, folder / WEIGHTS
+    if not meta_path.is_file() or not weights.is_file():
+        raise UserError(
+            f"train.init is '{folder}' but it holds no model; run 'dvc repro pretrain' or "
+            "set train.init='' to train from scratch."
+        )
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    want = {"model": OmegaConf.to_container(cfg), "coverage": coverage}
+    have = {"model": meta.get("model"), "coverage": meta.get("coverage")}
+    if want != have:
+        raise UserError(
+            f"{folder} was pretrained for other model or crop settings ({have}, not {want}); "
+            "run 'dvc repro pretrain' or set train.init='' to train from scratch."
+        )
+    state = load_file(str(weights))
+    try:
+        model.load_state_dict({k: v.float() for k, v in state.items()})
+    except RuntimeError as err:  # e.g. another number of identities (decoders)
+        raise UserError(
+            f"{weights} does not fit this model ({str(err).splitlines()[0]}); run "
+            "'dvc repro pretrain' for it or set train.init='' to train from scratch."
+        ) from err

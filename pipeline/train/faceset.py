@@ -17,6 +17,7 @@ import numpy as np
 
 from pipeline.errors import UserError
 from pipeline.faces.mask import hull_mask
+from pipeline.faces.template import HEAD_COVERAGE
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ class FaceSet:
     masks: np.ndarray  # (N, S, S) uint8
     landmarks: np.ndarray  # (N, 68, 2) float32, crop pixels
     files: list[str]
+    coverage: float = HEAD_COVERAGE  # head units the crops span (collect's data.coverage)
 
     def __len__(self) -> int:
         return len(self.faces)
@@ -76,7 +78,8 @@ def load_face_set(folder: Path, size: int) -> FaceSet:
         log.warning("%s: skipped %d unreadable face images", folder, unreadable)
     if not faces:
         raise UserError(f"{folder} holds no usable faces; re-run collect or check the folder.")
-    return FaceSet(folder.name, np.stack(faces), np.stack(masks), np.stack(lms), files)
+    coverage = float(index.get("coverage", HEAD_COVERAGE))
+    return FaceSet(folder.name, np.stack(faces), np.stack(masks), np.stack(lms), files, coverage)
 
 
 def split_indices(n: int, val_fraction: float) -> tuple[np.ndarray, np.ndarray]:

@@ -10,6 +10,7 @@ import pytorch_lightning as pl
 import torch
 from omegaconf import DictConfig, OmegaConf
 from torch import nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from pipeline.train.losses import gan_losses, swap_losses
 from pipeline.train.models.discriminator import PatchDiscriminator
@@ -18,6 +19,11 @@ from pipeline.train.models.discriminator import PatchDiscriminator
 def to_float(images: torch.Tensor) -> torch.Tensor:
     """uint8 (B, 3, S, S) -> float in [0, 1], channels-last like the model's weights."""
     return images.float().div_(255).contiguous(memory_format=torch.channels_last)
+
+
+def polish_start(cfg: DictConfig) -> int:
+    """The first step of the polish phase (no warp; decaying learning rate)."""
+    return cfg.max_steps - int(round(cfg.polish_share * cfg.max_steps))
 
 
 class SwapModule(pl.LightningModule):
@@ -30,6 +36,13 @@ class SwapModule(pl.LightningModule):
             if train.gan_weight > 0
             else None
         )
+        # The averaged weights live in the module, so checkpoints carry them and a
+        # resumed run continues the same average.
+        self.ema = (
+            AveragedModel(self.model, multi_avg_fn=get_ema_multi_avg_fn(train.ema))
+            if train.ema > 0
+            else None
+        )
         self.cfg = train
         self.identities = identities
         self.save_hyperparameters(
@@ -38,6 +51,15 @@ class SwapModule(pl.LightningModule):
 
     def forward(self, x: torch.Tensor, identity: int) -> tuple[torch.Tensor, torch.Tensor]:
         return self.model(x, identity)
+
+    @property
+    def inference_model(self) -> nn.Module:
+        """What previews and the export use: the averaged weights when there are some."""
+        return self.ema.module if self.ema is not None else self.model
+
+    def on_train_batch_end(self, outputs, batch, batch_idx) -> None:
+        if self.ema is not None:
+            self.ema.update_parameters(self.model)
 
     def losses(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Loss terms per identity ('<name>/<term>') and the overall 'loss'."""
@@ -80,12 +102,16 @@ class SwapModule(pl.LightningModule):
             groups, lr=cfg.lr, betas=tuple(cfg.betas), weight_decay=cfg.weight_decay
         )
         warm, total = max(cfg.warmup_steps, 0), max(cfg.max_steps, 1)
+        polish = polish_start(cfg)
 
         def factor(step: int) -> float:
             if step < warm:
                 return (step + 1) / warm
             if cfg.schedule == "cosine":
                 p = min(1.0, (step - warm) / max(1, total - warm))
+                return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * p))
+            if cfg.schedule == "polish" and step >= polish:
+                p = min(1.0, (step - polish) / max(1, total - polish))
                 return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * p))
             return 1.0
 

@@ -24,6 +24,9 @@ def fingerprint(cfg: DictConfig, faces_dir: Path, identities: list[str]) -> str:
     keep["trainer"] = {"precision": cfg.trainer.precision}
     keep["train"].pop("num_workers", None)
     h.update(json.dumps(keep, sort_keys=True).encode())
+    if cfg.train.init:  # the starting weights are part of the run
+        weights = Path(cfg.train.init) / "model.safetensors"
+        h.update(weights.read_bytes() if weights.is_file() else b"")
     for name in identities:
         index = faces_dir / name / "index.json"
         h.update(index.read_bytes() if index.is_file() else b"")

@@ -21,7 +21,7 @@ from pipeline.io.atomic import atomic_outputs
 from pipeline.tracking import stage_run, tracking_uri
 from pipeline.train.callbacks import AtomicCheckpoint, PreviewLogger
 from pipeline.train.data import FaceDataModule
-from pipeline.train.export import export_model
+from pipeline.train.export import export_model, load_initial_weights
 from pipeline.train.models.swap import build_model
 from pipeline.train.module import SwapModule
 from pipeline.train.resume import checkpoint_to_resume, fingerprint
@@ -80,7 +80,12 @@ def check_config(cfg: DictConfig, identities: list[str]) -> None:
         (t.batch_size >= 1, "train.batch_size must be at least 1"),
         (t.max_steps >= 1, "train.max_steps must be at least 1"),
         (t.lr > 0, "train.lr must be positive"),
-        (t.schedule in ("constant", "cosine"), "train.schedule must be constant or cosine"),
+        (
+            t.schedule in ("constant", "cosine", "polish"),
+            "train.schedule must be constant, cosine or polish",
+        ),
+        (0 <= t.polish_share < 1, "train.polish_share must be in [0, 1)"),
+        (0 <= t.ema < 1, "train.ema must be in [0, 1): 0 turns the average off"),
         (t.loss in ("l1", "mse"), "train.loss must be l1 or mse"),
         (0 <= t.val_fraction < 0.5, "train.val_fraction must be in [0, 0.5)"),
         (len(identities) >= 2, "data.identities must name at least two identities"),
@@ -108,17 +113,29 @@ def _is_worker_rank() -> bool:
     return os.environ.get("LOCAL_RANK", "0") != "0" or os.environ.get("NODE_RANK", "0") != "0"
 
 
-def train(cfg: DictConfig, run_id: str | None, checkpoints: Path = CHECKPOINTS) -> dict:
-    identities = [i.name for i in cfg.data.identities]
+def train(
+    cfg: DictConfig,
+    run_id: str | None,
+    checkpoints: Path = CHECKPOINTS,
+    callbacks: list[pl.Callback] | tuple = (),
+    faces_dir: Path = FACES_DIR,
+    identities: list[str] | None = None,
+) -> dict:
+    """Train (resuming from ``checkpoints`` when it holds this run's state) on the face
+    folders ``identities`` under ``faces_dir`` (default: data.identities); ``callbacks``
+    join the stage's own (the quality bench saves the trunk's state through one)."""
+    identities = identities or [i.name for i in cfg.data.identities]
     check_config(cfg, identities)
     check_devices(cfg.trainer)
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
-    dm = FaceDataModule(FACES_DIR, identities, cfg.model.input_size, cfg.train, cfg.seed)
+    dm = FaceDataModule(faces_dir, identities, cfg.model.input_size, cfg.train, cfg.seed)
     dm.setup()
     model = build_model(cfg.model, len(identities))
+    if cfg.train.init:
+        load_initial_weights(model, Path(cfg.train.init), cfg.model, dm.coverage)
     module = SwapModule(model, cfg.train, identities)
 
-    fp = fingerprint(cfg, FACES_DIR, identities)
+    fp = fingerprint(cfg, faces_dir, identities)
     worker = _is_worker_rank()
     ckpt, step = checkpoint_to_resume(checkpoints, fp, owner=not worker)
     if ckpt is not None and not worker:
@@ -157,6 +174,7 @@ def train(cfg: DictConfig, run_id: str | None, checkpoints: Path = CHECKPOINTS) 
             preview,
             speed,
             history,
+            *callbacks,
         ],
         gradient_clip_val=cfg.train.grad_clip or None,
         enable_checkpointing=False,
@@ -181,6 +199,7 @@ def train(cfg: DictConfig, run_id: str | None, checkpoints: Path = CHECKPOINTS) 
         "resumed_from_step": step,
         "fingerprint": fp,
         "identities": identities,
+        "coverage": dm.coverage,
         "report": {
             "steps": int(trainer.global_step),
             "samples_per_second": _finite(speed.samples_per_second, 2),
@@ -202,12 +221,13 @@ def write_outputs(cfg: DictConfig, result: dict) -> None:
         "model": OmegaConf.to_container(cfg.model),
         "identities": result["identities"],
         "input_size": cfg.model.input_size,
+        "coverage": result["coverage"],
         "steps": result["report"]["steps"],
         "fingerprint": result["fingerprint"],
         "seed": cfg.seed,
     }
     with atomic_outputs(MODELS_DIR) as (models_tmp,):
-        export_model(result["module"].model, models_tmp, meta)
+        export_model(result["module"].inference_model, models_tmp, meta)
         if result["preview"] is not None:
             cv2.imwrite(str(models_tmp / "preview.png"), result["preview"])
     REPORT.parent.mkdir(parents=True, exist_ok=True)
