@@ -128,9 +128,7 @@ class SaveAt(pl.Callback):
 
 
 def with_steps(raw: dict, steps: int):
-    cfg = validate(raw)
-    cfg.train.max_steps = steps
-    return cfg
+    return validate({**raw, "train": {**raw["train"], "max_steps": steps}})
 
 
 def measure_rate(raw: dict, folder: Path, steps: int = 40) -> float:
@@ -242,6 +240,7 @@ def plot(curves: dict[str, list[dict]], path: Path) -> None:
             truth = [r["identity_retrieval_truth"]["mean"] for r in next(iter(curves.values()))]
             ax.plot(x, truth, "k--", lw=1, label="face-swap truth")
         ax.set_xscale("log")
+        ax.minorticks_off()
         ax.set_xticks(x, [f"{v:g}" for v in x])
         ax.set_xlabel("training minutes, 2 CPU cores")
         ax.set_title(title, fontsize=10)
@@ -258,7 +257,9 @@ def main() -> None:
     )
     ap.add_argument("--pairs", type=int, default=3)
     ap.add_argument("--seed", type=int, default=2026, help="draws the identity pairs")
-    ap.add_argument("--recipes", default="current,before", help=f"of {', '.join(RECIPES)}")
+    ap.add_argument(
+        "--recipes", default="current", help=f"comma-separated, of {', '.join(RECIPES)}"
+    )
     ap.add_argument("--work", type=Path, default=ROOT / ".bench/quality_curve")
     ap.add_argument("--plot", type=Path, help="write the curve as a PNG here")
     ap.add_argument("--previews", type=Path, help="keep the first pair's preview grids here")
@@ -286,11 +287,8 @@ def main() -> None:
     pretrained = ROOT / "pretrained/model.json"
     # What the pretrained start cost once, on the machine that made it: add it to a
     # recipe's minutes when comparing it with one that starts from scratch.
-    pretrain_minutes = (
-        round(json.loads(pretrained.read_text()).get("seconds", float("nan")) / 60, 1)
-        if pretrained.is_file()
-        else None
-    )
+    seconds = json.loads(pretrained.read_text()).get("seconds") if pretrained.is_file() else None
+    pretrain_minutes = round(seconds / 60, 1) if seconds is not None else None
     print(
         json.dumps(
             {

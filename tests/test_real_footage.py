@@ -154,6 +154,7 @@ SMOKE_MODEL = [
     "train.preview_every=3",
     "train.preview_faces=2",
     "train.warmup_steps=1",
+    "train.init=''",  # the committed pretrained weights are for the default model
     "evaluate.gallery_identities=4",
     "evaluate.frames_per_identity=12",
     "evaluate.steps=20",

@@ -45,7 +45,7 @@ def load_initial_weights(model: nn.Module, folder: Path, cfg: DictConfig, covera
     meta_path, weights = folder / META, folder / WEIGHTS
     if not meta_path.is_file() or not weights.is_file():
         raise UserError(
-            f"train.init is '{folder}' but it holds no model; run 'dvc repro pretrain' or "
+            f"train.init is '{folder}' but it holds no model; run 'make pretrain' or "
             "set train.init='' to train from scratch."
         )
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
@@ -53,8 +53,9 @@ def load_initial_weights(model: nn.Module, folder: Path, cfg: DictConfig, covera
     have = {"model": meta.get("model"), "coverage": meta.get("coverage")}
     if want != have:
         raise UserError(
-            f"{folder} was pretrained for other model or crop settings ({have}, not {want}); "
-            "run 'dvc repro pretrain' or set train.init='' to train from scratch."
+            f"the weights in {folder}/ were pretrained for other model or crop settings "
+            f"({have}, not {want}); run 'make pretrain' or set train.init='' to train from "
+            "scratch."
         )
     state = load_file(str(weights))
     try:
@@ -62,5 +63,5 @@ def load_initial_weights(model: nn.Module, folder: Path, cfg: DictConfig, covera
     except RuntimeError as err:  # e.g. another number of identities (decoders)
         raise UserError(
             f"{weights} does not fit this model ({str(err).splitlines()[0]}); run "
-            "'dvc repro pretrain' for it or set train.init='' to train from scratch."
+            "'make pretrain' for it or set train.init='' to train from scratch."
         ) from err

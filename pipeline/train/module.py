@@ -43,6 +43,8 @@ class SwapModule(pl.LightningModule):
             if train.ema > 0
             else None
         )
+        if self.ema is not None:  # averaged, never trained (DDP must not wait for gradients)
+            self.ema.requires_grad_(False)
         self.cfg = train
         self.identities = identities
         self.save_hyperparameters(
