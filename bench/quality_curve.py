@@ -23,6 +23,7 @@ against the face-swap truth, and SSIM and PSNR against the whole-head truth.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -250,6 +251,23 @@ def plot(curves: dict[str, list[dict]], path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
+def run_recipe(name: str, pairs: list[dict], budgets: list[float], args, first: dict) -> list:
+    """Every pair's points for one recipe; ``first`` maps a pair to the project whose
+    evaluators it reuses (filled by the first recipe)."""
+    per_pair = []
+    for i, p in enumerate(pairs):
+        raw = compose_conf(RECIPES[name] + pair_overrides(p) + args.overrides, ROOT / "conf")
+        folder = args.work / f"pair{i}" / name
+        shutil.rmtree(folder, ignore_errors=True)
+        keep = None
+        if args.previews is not None and i == 0:
+            keep = args.previews / name
+            keep.mkdir(parents=True, exist_ok=True)
+        per_pair.append(run_pair(raw, folder, budgets, keep, first.get(i)))
+        first.setdefault(i, folder)
+    return per_pair
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument(
@@ -269,19 +287,11 @@ def main() -> None:
     pairs = draw_pairs(args.pairs, args.seed)
     start = time.perf_counter()
     curves, raw_points, first = {}, {}, {}
-    for name in args.recipes.split(","):
-        per_pair = []
-        for i, p in enumerate(pairs):
-            raw = compose_conf(RECIPES[name] + pair_overrides(p) + args.overrides, ROOT / "conf")
-            folder = args.work / f"pair{i}" / name
-            shutil.rmtree(folder, ignore_errors=True)
-            keep = None
-            if args.previews is not None and i == 0:
-                keep = args.previews / name
-                keep.mkdir(parents=True, exist_ok=True)
-            per_pair.append(run_pair(raw, folder, budgets, keep, first.get(i)))
-            first.setdefault(i, folder)
-        curves[name], raw_points[name] = summarise(per_pair), per_pair
+    # Training draws progress bars on stdout; the JSON alone goes there.
+    with contextlib.redirect_stdout(sys.stderr):
+        for name in args.recipes.split(","):
+            raw_points[name] = run_recipe(name, pairs, budgets, args, first)
+            curves[name] = summarise(raw_points[name])
     if args.plot is not None:
         plot(curves, args.plot)
     pretrained = ROOT / "pretrained/model.json"
