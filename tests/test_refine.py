@@ -9,7 +9,7 @@ from omegaconf import OmegaConf
 
 from pipeline.collect import synthetic
 from pipeline.faces.align import alignment_matrix, transform_points, warp_face
-from pipeline.faces.mask import hull_mask
+from pipeline.faces.mask import hull_mask, skin_mask
 from pipeline.faces.smoothing import jitter_energy, smooth_track
 from pipeline.generate.swap import jitter_landmarks
 from pipeline.refine.blend import blend_face, shape_mask
@@ -49,6 +49,29 @@ def test_colour_transfer_moves_the_face_toward_the_target(clip, mode):
     after = np.abs(region_stats(out, region) - want).mean()
     assert after < 0.5 * before, (mode, before, after)
     assert ColorTransfer("none")(face, target, region) is face
+
+
+def test_skin_statistics_keep_a_beards_contrast(clip):
+    """Statistics over the whole face would pull a bearded face's contrast down to a
+    bare target's, greying the beard; over bare skin they transfer only the tone."""
+    actor, truth = clip[10]
+    target, region, m = _crops(actor)
+    face, _, _ = _crops(truth)
+    lm = transform_points(truth.landmarks, m)
+    beard = np.zeros((SIZE, SIZE), np.uint8)
+    cv2.fillPoly(beard, [np.round(lm[[*range(3, 14), 35, 33, 31]]).astype(np.int32)], 255)
+    skin = region & skin_mask(lm, (SIZE, SIZE))
+    beard = (beard > 0) & region & ~skin
+    assert skin.sum() > 50 and beard.sum() > 100
+    face[beard] = (face[beard] * 0.35).astype(np.uint8)
+
+    def gap(img):
+        lum = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY).astype(float)
+        return lum[skin].mean() - lum[beard].mean()
+
+    kept = gap(ColorTransfer("rct")(face, target, skin)) / gap(face)
+    flattened = gap(ColorTransfer("rct")(face, target, region)) / gap(face)
+    assert 0.8 < kept < 1.25 and flattened < 0.8 * kept, (kept, flattened)
 
 
 def test_colour_smoothing_steadies_a_flickering_target(clip):

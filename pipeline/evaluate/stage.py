@@ -64,6 +64,7 @@ def check_config(ev: DictConfig) -> None:
         (ev.steps >= 1 and ev.batch_size >= 2, "evaluate.steps >= 1 and batch_size >= 2"),
         (ev.width >= 4, "evaluate.width must be at least 4"),
         (0 <= ev.identity_tint < 1, "evaluate.identity_tint must be in [0, 1)"),
+        (0 <= ev.identity_blur <= 3, "evaluate.identity_blur must be in [0, 3]"),
     ]
     for ok, message in rules:
         if not ok:

@@ -20,7 +20,7 @@ from omegaconf import DictConfig
 from tqdm import tqdm
 
 from pipeline.faces.align import transform_points, warp_face
-from pipeline.faces.mask import hull_mask
+from pipeline.faces.mask import hull_mask, skin_mask
 from pipeline.generate.targets import Target, read_image
 from pipeline.io.video import VideoWriter, read_frames
 from pipeline.refine.blend import blend_face, shape_mask
@@ -43,7 +43,10 @@ class Refiner:
         lm_crop = transform_points(lm, matrix)
         target = warp_face(frame, matrix, s)
         region = (hull_mask(lm_crop, (s, s)) > 127) & (mask > 127)
-        recoloured = self.color(face, target, region)
+        stats_region = region
+        if self.cfg.color_region == "skin":
+            stats_region = region & skin_mask(lm_crop, (s, s))
+        recoloured = self.color(face, target, stats_region)
         if region.sum() >= 16:
             want = region_stats(target, region)[0]
             before = np.abs(region_stats(face, region)[0] - want).mean()

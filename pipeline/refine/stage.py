@@ -33,6 +33,7 @@ def check_config(cfg: DictConfig) -> None:
     rules = [
         (r.color in color.MODES, f"refine.color must be one of {color.MODES}"),
         (0 <= r.color_smoothing < 1, "refine.color_smoothing must be in [0, 1)"),
+        (r.color_region in ("skin", "face"), "refine.color_region must be skin or face"),
         (r.mask.source in blend.SOURCES, f"refine.mask.source must be one of {blend.SOURCES}"),
         (-0.5 < r.mask.erode < 0.5, "refine.mask.erode must be in (-0.5, 0.5)"),
         (0 <= r.mask.blur < 1, "refine.mask.blur must be in [0, 1)"),
