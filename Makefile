@@ -6,7 +6,7 @@ STAMP := .make/installed
 BROWSER := .make/chromium
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test lint ui bench params setup pretrain
+.PHONY: run test test-fast lint ui bench params setup pretrain
 
 setup: $(STAMP)
 
@@ -23,6 +23,10 @@ run: $(STAMP)
 
 test: $(STAMP) $(BROWSER) lint
 	$(PY) -m pytest -q
+
+# The fast tier: no DVC, no stage subprocess, no server (about 2 minutes on 2 cores).
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "not slow"
 
 # The browser test (tests/test_sweep.py) needs Debian's chromium: installed once with
 # apt-get (as root, or through sudo) when it is missing.

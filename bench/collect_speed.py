@@ -22,11 +22,11 @@ from omegaconf import OmegaConf
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import footage  # noqa: E402
 from pipeline.collect.folder import collect_identity, collect_target  # noqa: E402
 from pipeline.config.compose import compose_conf  # noqa: E402
 from pipeline.config.load import validate  # noqa: E402
 from pipeline.faces.detect import FaceAnalyzer  # noqa: E402
-from tests import footage  # noqa: E402
 
 
 class _Bar:

@@ -40,11 +40,12 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from pipeline import paths  # noqa: E402
 from pipeline.config.compose import compose_conf  # noqa: E402
 from pipeline.config.load import validate  # noqa: E402
 from pipeline.train.module import polish_start  # noqa: E402
 from pipeline.train.resume import fingerprint  # noqa: E402
-from pipeline.train.stage import FACES_DIR, train, write_outputs  # noqa: E402
+from pipeline.train.stage import train, write_outputs  # noqa: E402
 
 # The recipe before issue 10, to compare against in the same run.
 BEFORE = [
@@ -183,7 +184,7 @@ def run_pair(
                 # Resume the trunk where this budget's polish phase starts.
                 ckpts.mkdir()
                 shutil.copy(trunk_dir / f"step_{polish_start(cfg.train)}.ckpt", ckpts / "last.ckpt")
-                (ckpts / "fingerprint.txt").write_text(fingerprint(cfg, FACES_DIR, names) + "\n")
+                (ckpts / "fingerprint.txt").write_text(fingerprint(cfg, paths.FACES, names) + "\n")
             extra = [SaveAt(starts, trunk_dir)] if branch and k == len(cfgs) - 1 else []
             trunk_dir.mkdir(exist_ok=True)
             t0 = time.perf_counter()

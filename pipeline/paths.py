@@ -18,3 +18,27 @@ def project_root() -> Path:
         if (d / "dvc.yaml").is_file():
             return d
     return here
+
+
+# The files and folders the stages read and write, relative to the project root: the one
+# table of them in the code. dvc.yaml states the same paths as each stage's deps and outs
+# (tests/test_paths.py keeps the two equal).
+FACES = Path("data/faces")
+TARGETS = Path("data/targets")
+PRETRAINED = Path("pretrained")
+MODELS = Path("models")
+MODEL_FILE = MODELS / "model.safetensors"
+GENERATED = Path("outputs/generated")
+FINAL = Path("outputs/final")
+EVALUATORS = Path("evaluators")
+REPORTS = Path("reports")
+TRAIN_REPORT = REPORTS / "train.json"
+TRAIN_LOSS = REPORTS / "train_loss.csv"
+REFINE_REPORT = REPORTS / "refine.json"
+EVALUATORS_REPORT = REPORTS / "evaluators.json"
+METRICS = REPORTS / "metrics.json"
+PLOTS = REPORTS / "plots"
+# Outside DVC's outputs on purpose: DVC deletes a stage's outputs before it re-runs it,
+# which would throw away the checkpoint a killed run resumes from.
+CHECKPOINTS = Path("checkpoints")
+SEARCH_REPORT = REPORTS / "search.json"  # pipeline/search.py, not a stage

@@ -22,13 +22,13 @@ from pathlib import Path
 
 import yaml
 
+from pipeline import paths
 from pipeline.config.compose import compose_conf
 from pipeline.config.load import validate
 from pipeline.errors import UserError, run_entry_point
 from pipeline.paths import project_root
 
-REPORT = Path("reports/search.json")
-CHECKPOINTS = Path("checkpoints/search")
+CHECKPOINTS = paths.CHECKPOINTS / "search"
 
 
 def load_search(name: str, conf_dir: Path) -> dict:
@@ -118,8 +118,8 @@ def run_search(name: str, trials: int | None, overrides: list[str]) -> dict:
         }
         mlflow.log_metric(f"best_{spec['metric']}", best.value)
         mlflow.log_params({f"best.{k}": v for k, v in best.params.items()})
-    (root / REPORT).parent.mkdir(parents=True, exist_ok=True)
-    (root / REPORT).write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    (root / paths.SEARCH_REPORT).parent.mkdir(parents=True, exist_ok=True)
+    (root / paths.SEARCH_REPORT).write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     return report
 
 
@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> None:
     report = run_search(name, args.trials, rest)
     print(
         f"search: best {report['metric']} {report['best_value']} with "
-        f"{' '.join(report['best_overrides'])} ({report['trials']} trials; {REPORT})"
+        f"{' '.join(report['best_overrides'])} ({report['trials']} trials; {paths.SEARCH_REPORT})"
     )
 
 

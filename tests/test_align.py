@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
-from pipeline.faces.align import (
-    alignment_matrix,
-    invert,
-    transform_points,
-    unwarp_face,
-    warp_face,
-)
+from pipeline.faces.align import alignment_matrix, crop_footprint, transform_points, warp_face
 from pipeline.faces.mask import hull_mask
+from pipeline.faces.paste import unwarp_roi
 from pipeline.faces.template import MEAN_FACE_68, template_points
 from pipeline.synth.background import render_background
 from pipeline.synth.geometry import build_head, landmarks_2d
@@ -40,16 +36,17 @@ def test_alignment_round_trips_points_and_pixels():
         frame = render_frame(idt, frame_of(perf, i), bg)
         m = alignment_matrix(frame.landmarks, 128)
         crop_lm = transform_points(frame.landmarks, m)
-        back = transform_points(crop_lm, invert(m))
+        back = transform_points(crop_lm, cv2.invertAffineTransform(m))
         assert np.abs(back - frame.landmarks).max() < 1e-4
         # Aligned inner landmarks sit near the template whatever the pose.
         err = np.linalg.norm(crop_lm[17:] - template_points(128)[17:], axis=1).mean()
         assert err < 0.06 * 128, f"frame {i}: mean distance to template {err:.1f} px"
-        # Pixels: crop and paste back reproduces the face region of the frame.
+        # Pixels: crop and paste back (refine's path) reproduces the frame's face region.
         crop = warp_face(frame.image, m, 128)
-        pasted = unwarp_face(crop, m, frame.image.shape[:2])
-        region = hull_mask(frame.landmarks, frame.image.shape[:2]) > 0
-        diff = np.abs(pasted.astype(int) - frame.image)[region].mean()
+        x0, y0, x1, y1 = box = crop_footprint(m, 128, frame.image.shape[:2])
+        pasted = unwarp_roi(crop, m, box)
+        region = hull_mask(frame.landmarks, frame.image.shape[:2])[y0:y1, x0:x1] > 0
+        diff = np.abs(pasted.astype(int) - frame.image[y0:y1, x0:x1])[region].mean()
         assert diff < 6, f"frame {i}: round trip differs by {diff:.1f} levels"
 
 

@@ -9,7 +9,7 @@ from pipeline.config.load import validate
 from pipeline.faces.mask import hull_mask
 from pipeline.faces.template import template_points
 from pipeline.train.augment import augment, random_warp
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 
 def _face(size=64):

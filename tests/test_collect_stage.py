@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from pipeline.io.video import probe
-from tests.conftest import commit_params, mlflow_runs, run, wait_for_queue
+from tests.helpers import commit_params, mlflow_runs, run, wait_for_queue
 
 
 @pytest.mark.slow

@@ -12,7 +12,7 @@ from omegaconf.errors import ReadonlyConfigError
 from pipeline.config.compose import compose_conf
 from pipeline.config.load import flatten, load_params, validate
 from pipeline.errors import UserError
-from tests.conftest import ROOT, run
+from tests.helpers import ROOT, run
 
 
 def test_params_yaml_is_the_composition_of_conf():
@@ -28,10 +28,31 @@ def test_every_experiment_preset_composes_and_validates(preset):
     assert cfg.data.identities
 
 
-def test_every_group_choice_composes():
-    for group in ("data", "tracking"):
-        for choice in (ROOT / "conf" / group).glob("*.yaml"):
-            validate(compose_conf([f"{group}={choice.stem}"]))
+GROUP_CHOICES = sorted(
+    f"{d.name}={f.stem}"
+    for d in (ROOT / "conf").iterdir()
+    if d.is_dir() and d.name not in ("experiment", "hparams_search")
+    for f in d.glob("*.yaml")
+)
+
+
+@pytest.mark.parametrize("choice", GROUP_CHOICES)
+def test_every_group_choice_composes_and_validates(choice):
+    """Every file of every group, the way the lightning-hydra template composes them."""
+    cfg = validate(compose_conf([choice]))
+    group, name = choice.split("=")
+    assert cfg[group] is not None, name
+
+
+@pytest.mark.parametrize(
+    "search", sorted(p.stem for p in (ROOT / "conf/hparams_search").glob("*.yaml"))
+)
+def test_every_search_space_names_keys_that_exist_with_values_they_take(search):
+    spec = yaml.safe_load((ROOT / "conf/hparams_search" / f"{search}.yaml").read_text())
+    for key, dist in spec["space"].items():
+        ends = dist["choices"] if dist["type"] == "categorical" else [dist["low"], dist["high"]]
+        for value in ends:
+            validate(compose_conf([*spec["overrides"], f"{key}={value}"]))
 
 
 def test_composition_rejects_unknown_key_and_wrong_type():

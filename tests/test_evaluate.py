@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from pipeline.collect import synthetic
-from pipeline.evaluate.evaluators import TARGETS, build_evaluators, render_gallery
+from pipeline.evaluate.evaluators import PERFORMANCE, build_evaluators, render_gallery
 from pipeline.evaluate.metrics import PSNR_CAP, ClipScorer, Truth, score_clip
-from tests.conftest import smoke_cfg
+from tests.helpers import smoke_cfg
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,7 @@ def clip(cfg):
     # The headline face-swap truth first, then the whole head, as the evaluate stage does.
     order = [truths["face_truth"], truths["ground_truth"]]
     frames = list(synthetic.target_frames(people["synth_a"], order, perf, 5, data.frame_size))
-    performance = np.stack([perf[k] for k in TARGETS], 1)
+    performance = np.stack([perf[k] for k in PERFORMANCE], 1)
     return frames, performance
 
 

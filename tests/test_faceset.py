@@ -10,7 +10,7 @@ import pytest
 from pipeline.collect.stage import collect_synthetic
 from pipeline.errors import UserError
 from pipeline.train.faceset import load_face_set, split_indices
-from tests.conftest import smoke_cfg
+from tests.helpers import smoke_cfg
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -32,6 +36,46 @@ def test_finished_output_replaces_the_old_one(tmp_path):
         (tmp / "new.txt").write_text("new")
     assert sorted(p.name for p in final.iterdir()) == ["new.txt"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+_KILLED_STAGE = """
+import sys, time
+from pathlib import Path
+from pipeline.io.atomic import atomic_outputs
+with atomic_outputs(Path(sys.argv[1])) as (tmp,):
+    tmp.mkdir()
+    (tmp / "half.txt").write_text("half")
+    print("writing", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_a_killed_stages_temporary_is_removed_by_the_next_run(tmp_path):
+    final = tmp_path / "final"
+    final.mkdir()
+    (final / "old.txt").write_text("old")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_STAGE, str(final)], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout.readline().strip() == "writing"
+    proc.send_signal(signal.SIGKILL)  # no cleanup can run
+    proc.wait()
+    left = tmp_path / f".final.tmp-{proc.pid}"
+    assert left.is_dir(), "kill -9 leaves the temporary behind"
+    # A live process's temporary (a concurrent run) is not touched.
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    live = tmp_path / f".final.tmp-{sleeper.pid}"
+    live.mkdir()
+    try:
+        with atomic_outputs(final) as (tmp,):
+            tmp.mkdir()
+            (tmp / "new.txt").write_text("new")
+        assert not left.exists()
+        assert live.is_dir()
+        assert sorted(p.name for p in final.iterdir()) == ["new.txt"]
+    finally:
+        sleeper.kill()
+        sleeper.wait()
 
 
 def test_video_with_audio_round_trip(tmp_path):

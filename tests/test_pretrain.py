@@ -17,7 +17,7 @@ from pipeline.errors import UserError
 from pipeline.pretrain.stage import pool_seeds, pretrain
 from pipeline.train.export import export_model, load_initial_weights
 from pipeline.train.models.swap import build_model
-from tests.conftest import ROOT, commit_params, run, smoke_cfg
+from tests.helpers import ROOT, commit_params, run, smoke_cfg
 
 
 def test_training_starts_from_the_pretrained_weights(tmp_path):

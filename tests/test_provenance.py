@@ -24,7 +24,7 @@ from pipeline.provenance.credentials import CHAIN, KEY, KEY_DIR, ROOT_CA, load_c
 from pipeline.provenance.label import Label
 from pipeline.provenance.marks import FrameMarker
 from pipeline.provenance.watermark import run_tag
-from tests.conftest import ROOT, run, smoke_cfg
+from tests.helpers import ROOT, run, smoke_cfg
 
 RUN_ID = "9e8d7c6b5a4f43e2a1b0c9d8e7f6a5b4"
 RECORD = {
@@ -217,6 +217,7 @@ def _verify(*args: str):
     return run([sys.executable, "-m", "pipeline.verify", *args], cwd=ROOT, check=False)
 
 
+@pytest.mark.slow
 def test_verify_command_reports_marks_tampering_and_errors(tmp_path):
     cfg = smoke_cfg("data.frame_size=256")
     data = cfg.data

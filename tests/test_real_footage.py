@@ -12,16 +12,16 @@ import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
+from bench import footage
 from pipeline.collect.folder import check_consent, collect_identity
 from pipeline.config.compose import compose_conf
-from pipeline.config.load import validate
+from pipeline.config.load import RECORD_ENV, validate
 from pipeline.errors import UserError
 from pipeline.faces.align import alignment_matrix, transform_points
 from pipeline.faces.detect import FaceAnalyzer
+from pipeline.faces.follow import FaceFollower
 from pipeline.faces.template import template_points
-from pipeline.faces.track import FaceTracker
-from tests import footage
-from tests.conftest import ROOT, commit_params, mlflow_runs, run, smoke_cfg
+from tests.helpers import ROOT, commit_params, mlflow_runs, run, smoke_cfg, unlisted_params
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +45,7 @@ def test_tracking_detects_the_moving_face_and_its_landmarks_hold_still(fa):
     still = fa.detect(photo)[0].landmarks  # the photo's own landmarks
     empty = range(30, 40)
     frames = list(footage.moving_clip(photo, 50, empty))
-    tracker = FaceTracker(fa, redetect_every=5)
+    tracker = FaceFollower(fa, redetect_every=5)
     found, errors = 0, []
     for frame, m in frames:
         lm = tracker(frame)
@@ -64,7 +64,7 @@ def test_tracking_detects_the_moving_face_and_its_landmarks_hold_still(fa):
 
 
 def _replay(fa, frames, empty):
-    tracker = FaceTracker(fa, redetect_every=5)
+    tracker = FaceFollower(fa, redetect_every=5)
     out = [tracker(f) for f, _ in frames]
     return [out[t] for t in empty]
 
@@ -162,7 +162,7 @@ SMOKE_MODEL = [
 ]
 
 PHOTOS_CONF = """\
-# Test footage made from the two public-domain photos (tests/footage.py).
+# Test footage made from the two public-domain photos (bench/footage.py).
 defaults:
   - folder_schema
   - _self_
@@ -192,8 +192,10 @@ def test_dvc_repro_on_real_footage_swaps_and_marks(scratch_repo):
     run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "add", "-A"], repo)
     commit_params(repo, "data=photos", *SMOKE_MODEL)
 
-    proc = run(["dvc", "repro"], repo, timeout=900)
+    reads = repo.parent / "params_read.jsonl"
+    proc = run(["dvc", "repro"], repo, env={RECORD_ENV: str(reads)}, timeout=900)
     assert "Running stage 'collect'" in proc.stdout
+    assert unlisted_params(repo, reads) == {}, "a key the folder source reads is not listed"
     counts = {
         k: len(json.loads((repo / f"data/faces/{k}/index.json").read_text())["faces"])
         for k in ("astronaut", "grace")

@@ -13,8 +13,8 @@ from pipeline.faces.mask import hull_mask, skin_mask
 from pipeline.faces.smoothing import jitter_energy, smooth_track
 from pipeline.generate.swap import jitter_landmarks
 from pipeline.refine.blend import blend_face, shape_mask
-from pipeline.refine.color import MODES, ColorTransfer, region_stats
-from tests.conftest import smoke_cfg
+from pipeline.refine.color import MODES, make, region_stats
+from tests.helpers import smoke_cfg
 
 SIZE = 64
 
@@ -45,10 +45,10 @@ def test_colour_transfer_moves_the_face_toward_the_target(clip, mode):
     face = np.clip(face.astype(int) * [0.8, 0.9, 1.15] - 10, 0, 255).astype(np.uint8)
     want = region_stats(target, region)
     before = np.abs(region_stats(face, region) - want).mean()
-    out = ColorTransfer(mode)(face, target, region)
+    out = make(mode)(face, target, region)
     after = np.abs(region_stats(out, region) - want).mean()
     assert after < 0.5 * before, (mode, before, after)
-    assert ColorTransfer("none")(face, target, region) is face
+    assert make("none")(face, target, region) is face
 
 
 def test_skin_statistics_keep_a_beards_contrast(clip):
@@ -69,8 +69,8 @@ def test_skin_statistics_keep_a_beards_contrast(clip):
         lum = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY).astype(float)
         return lum[skin].mean() - lum[beard].mean()
 
-    kept = gap(ColorTransfer("rct")(face, target, skin)) / gap(face)
-    flattened = gap(ColorTransfer("rct")(face, target, region)) / gap(face)
+    kept = gap(make("rct")(face, target, skin)) / gap(face)
+    flattened = gap(make("rct")(face, target, region)) / gap(face)
     assert 0.8 < kept < 1.25 and flattened < 0.8 * kept, (kept, flattened)
 
 
@@ -85,7 +85,7 @@ def test_colour_smoothing_steadies_a_flickering_target(clip):
     ]
 
     def wobble(smoothing):
-        ct = ColorTransfer("rct", smoothing)
+        ct = make("rct", smoothing)
         means = [region_stats(ct(face, t, region), region)[0] for t in flicker]
         return np.abs(np.diff(means, axis=0)).mean()
 

@@ -6,7 +6,7 @@ import json
 
 import mlflow
 
-from tests.conftest import commit_params, run
+from tests.helpers import commit_params, run
 
 
 def test_search_runs_trials_nested_under_its_run(scratch_repo):

@@ -7,9 +7,13 @@ import json
 import cv2
 import numpy as np
 import pytest
+import yaml
 
+from pipeline.config.load import RECORD_ENV
 from pipeline.io.video import probe
-from tests.conftest import commit_params, make_scratch_repo, mlflow_runs, run
+from tests.helpers import commit_params, make_scratch_repo, mlflow_runs, run, unlisted_params
+
+pytestmark = pytest.mark.slow  # DVC runs the whole smoke pipeline
 
 
 @pytest.fixture(scope="module")
@@ -17,8 +21,20 @@ def swapped(tmp_path_factory):
     """A scratch repo after ``dvc repro`` of the whole smoke pipeline."""
     repo = make_scratch_repo(tmp_path_factory.mktemp("swap") / "repo")
     commit_params(repo, "experiment=smoke")
-    proc = run(["dvc", "repro"], repo)
+    reads = repo.parent / "params_read.jsonl"
+    proc = run(["dvc", "repro"], repo, env={RECORD_ENV: str(reads)})
     return repo, proc
+
+
+def test_every_param_a_stage_reads_is_listed_in_dvc_yaml(swapped):
+    """A key a stage reads but dvc.yaml does not list is a change 'dvc exp run -S' would
+    not re-run (the real-footage test checks the folder source's stages the same way)."""
+    repo, _ = swapped
+    reads = repo.parent / "params_read.jsonl"
+    ran = {json.loads(line)["cmd"] for line in reads.read_text().splitlines()}
+    stages = yaml.safe_load((repo / "dvc.yaml").read_text())["stages"]
+    assert ran == {s["cmd"] for s in stages.values() if not s.get("frozen")}
+    assert unlisted_params(repo, reads) == {}
 
 
 def test_final_video_has_sound_side_by_side_and_verifies(swapped):

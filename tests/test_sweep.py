@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import (
+from tests.helpers import (
     commit_params,
     make_scratch_repo,
     mlflow_runs,
@@ -18,6 +18,8 @@ from tests.conftest import (
     run,
     wait_for_queue,
 )
+
+pytestmark = pytest.mark.slow  # DVC queue, a real MLflow server and a browser
 
 CHROMIUM_FLAGS = [
     "--headless",

@@ -8,7 +8,7 @@ import pytest
 from pipeline.config.compose import compose_conf
 from pipeline.config.load import validate
 from pipeline.tracking import EXECUTION_TAG, STAGE_TAG, stage_run, tracking_uri
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 
 @pytest.fixture

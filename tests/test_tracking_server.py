@@ -8,8 +8,8 @@ import pytest
 from pipeline.config.compose import compose_conf
 from pipeline.config.load import validate
 from pipeline.tracking import stage_run
-from tests.conftest import ROOT
-from tests.conftest import mlflow_server as server_on
+from tests.helpers import ROOT
+from tests.helpers import mlflow_server as server_on
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from pipeline.train.export import export_model, load_model
 from pipeline.train.models.swap import build_model
 from pipeline.train.module import SwapModule
 from pipeline.train.stage import LossHistory, check_devices
-from tests.conftest import BIN, ROOT, commit_params, run, smoke_cfg
+from tests.helpers import BIN, ROOT, commit_params, run, smoke_cfg
 
 PRESETS = sorted(p.stem for p in (ROOT / "conf/model").glob("*.yaml"))
 
@@ -61,6 +61,20 @@ def test_model_size_that_does_not_fit_names_the_key():
     cfg = smoke_cfg("model.input_size=60")
     with pytest.raises(UserError, match="model.input_size"):
         build_model(cfg.model)
+
+
+def test_every_trainer_key_is_a_lightning_trainer_argument():
+    """The trainer group is handed to pl.Trainer as it is: a key it does not take would
+    fail at the start of training instead of at config validation."""
+    import dataclasses
+    import inspect
+
+    from pipeline.config.schema import TrainerConf
+
+    keys = {f.name for f in dataclasses.fields(TrainerConf)}
+    assert keys <= set(inspect.signature(pl.Trainer).parameters)
+    for preset in (ROOT / "conf/trainer").glob("*.yaml"):
+        assert set(smoke_cfg(f"trainer={preset.stem}").trainer) == keys
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")

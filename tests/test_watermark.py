@@ -22,7 +22,7 @@ from pipeline.provenance.watermark import (
     encode,
     run_tag,
 )
-from tests.conftest import smoke_cfg
+from tests.helpers import smoke_cfg
 
 RUN_ID = "3f2a9c0d7e1b48a6b5c4d3e2f1a0b9c8"
 TAG = "3f2a9c0d7e1b"

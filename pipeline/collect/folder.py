@@ -40,9 +40,9 @@ from pipeline.collect.writer import FaceFolderWriter, write_meta
 from pipeline.errors import UserError
 from pipeline.faces.align import alignment_matrix, transform_points, warp_face
 from pipeline.faces.detect import Face, FaceAnalyzer
+from pipeline.faces.follow import FaceFollower
 from pipeline.faces.mask import hull_mask
 from pipeline.faces.quality import hamming, phash, sharpness, yaw_degrees
-from pipeline.faces.track import FaceTracker
 from pipeline.io.video import VideoWriter, has_audio, probe, read_frames
 
 log = logging.getLogger("pipeline.collect")
@@ -246,7 +246,7 @@ def collect_target(fa, t: DictConfig, data: DictConfig, root: Path, folder: Path
     if not any(s["type"] == "video" for s in info["streams"]):
         raise UserError(f"target '{t.name}': {src} is not a readable video; check the path.")
     reference = reference_embedding(fa, root, t.reference, f"target '{t.name}'")
-    tracker = FaceTracker(fa, data.redetect_every, reference=reference)
+    tracker = FaceFollower(fa, data.redetect_every, reference=reference)
     fps = info["fps"] or data.fps
     folder.mkdir(parents=True)
     landmarks = []

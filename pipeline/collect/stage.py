@@ -12,6 +12,7 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
+from pipeline import paths
 from pipeline.collect import synthetic
 from pipeline.collect.folder import check_consent, collect_folder
 from pipeline.collect.writer import FaceFolderWriter, write_meta, write_track
@@ -22,9 +23,6 @@ from pipeline.io.video import VideoWriter
 from pipeline.paths import project_root
 from pipeline.tracking import stage_run
 from pipeline.viz.grid import image_grid
-
-FACES_DIR = Path("data/faces")
-TARGETS_DIR = Path("data/targets")
 
 
 def collect_synthetic(data: DictConfig, faces_dir: Path, targets_dir: Path) -> dict:
@@ -177,7 +175,7 @@ def main() -> None:
         import mlflow
 
         start = time.perf_counter()
-        with atomic_outputs(FACES_DIR, TARGETS_DIR) as (faces_tmp, targets_tmp):
+        with atomic_outputs(paths.FACES, paths.TARGETS) as (faces_tmp, targets_tmp):
             faces_tmp.mkdir()
             targets_tmp.mkdir()
             if data.source == "folder":
@@ -198,7 +196,7 @@ def main() -> None:
             cv2.imwrite(str(sheet), preview_sheet(stats["previews"]))
             mlflow.log_artifact(str(sheet), "collect")
         for name in stats["targets"]:
-            clip = TARGETS_DIR / name / "video.mp4"
+            clip = paths.TARGETS / name / "video.mp4"
             if clip.is_file():  # stills have no clip
                 mlflow.log_artifact(str(clip), f"collect/{name}")
         rejected = "".join(

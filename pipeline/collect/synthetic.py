@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from omegaconf import DictConfig
 
-from pipeline.errors import UserError
+from pipeline.config.rules import enforce
 from pipeline.faces.align import alignment_matrix, transform_points, warp_face
 from pipeline.faces.mask import hull_mask
 from pipeline.faces.template import HEAD_COVERAGE
@@ -86,9 +86,7 @@ def check_config(data: DictConfig) -> None:
         ]
     clips = [t.name for t in data.targets] + [st.name for st in data.stills]
     rules.append((len(set(clips)) == len(clips), "data.targets and data.stills need unique names"))
-    for ok, message in rules:
-        if not ok:
-            raise UserError(f"{message}; fix it in conf/ or with '-S'.")
+    enforce(rules)
 
 
 def identities(data: DictConfig) -> dict[str, Identity]:

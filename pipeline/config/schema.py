@@ -105,7 +105,6 @@ class FolderDataConf:
     source: str = "folder"
     crop_size: int = 64
     coverage: float = 1.6  # head units the crop spans (see SyntheticDataConf)
-    frame_size: int = 256  # render size of the evaluators' synthetic gallery
     fps: float = 25.0  # for image folders turned into targets (videos keep their own)
     sample_fps: float = 5.0  # frames per second sampled from each video (a cap)
     min_face: int = 64  # pixels: faces smaller than this are rejected
@@ -120,7 +119,7 @@ class FolderDataConf:
 
 @dataclass
 class DetectorConf:
-    """Face detector for real footage (pipeline/faces/detect.py)."""
+    """Face detector for real footage: ``kind`` names a plugin in pipeline/faces/detectors."""
 
     kind: str = "hog"  # hog | cnn
     upsample: int = 0  # times the image is doubled before detection (finds smaller faces)
@@ -191,6 +190,8 @@ class TrainConf:
 
 @dataclass
 class TrainerConf:
+    """Passed to ``pl.Trainer`` as they are: every key is one of its arguments."""
+
     accelerator: str = "cpu"  # cpu | gpu | auto
     devices: int = 1
     strategy: str = "auto"  # auto | ddp | ddp_spawn ...
@@ -271,6 +272,7 @@ class EvaluateConf:
 
     gallery_identities: int = 50  # synthetic people the swap never trains on
     gallery_seed: int = 5000  # their identity seeds: gallery_seed + k
+    gallery_frame_size: int = 256  # side of the gallery's rendered frames, pixels
     frames_per_identity: int = 40
     held_out: float = 0.2  # share of each identity's frames kept to measure the evaluators
     steps: int = 1200  # per network; ~2 minutes for both on 2 cores
@@ -295,6 +297,7 @@ class PretrainConf:
     identities: int = 48  # people in the pool
     seed: int = 20000  # their identity seeds: seed + k (far from gallery_seed's range)
     faces_per_identity: int = 64
+    frame_size: int = 256  # side of the pool's rendered frames, whatever the swap's data
     steps: int = 6000
     batch_size: int = 16
     lr: float = 1.0e-3

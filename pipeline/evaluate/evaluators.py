@@ -31,10 +31,10 @@ from pipeline.synth.render import render_frame
 
 POSE = ("yaw", "pitch", "roll")
 EXPRESSION = ("mouth_open", "smile", "blink")
-TARGETS = POSE + EXPRESSION
+PERFORMANCE = POSE + EXPRESSION
 BLUR_CHECK = 1.0  # sigma (crop pixels) of the softened held-out read in the report
-_LOW = np.array([FIELDS[k][0] for k in TARGETS], np.float32)
-_SPAN = np.array([FIELDS[k][1] - FIELDS[k][0] for k in TARGETS], np.float32)
+_LOW = np.array([FIELDS[k][0] for k in PERFORMANCE], np.float32)
+_SPAN = np.array([FIELDS[k][1] - FIELDS[k][0] for k in PERFORMANCE], np.float32)
 
 
 @dataclass
@@ -43,7 +43,7 @@ class Gallery:
     identity_crops: np.ndarray  # (N, S, S, 3) uint8
     pose_crops: np.ndarray  # (N, S, S, 3) uint8
     labels: np.ndarray  # (N,) index into names
-    performance: np.ndarray  # (N, 6) in TARGETS order, native units
+    performance: np.ndarray  # (N, 6) in PERFORMANCE order, native units
     held_out: np.ndarray  # (N,) bool
 
 
@@ -63,14 +63,16 @@ def render_gallery(data: DictConfig, ev: DictConfig) -> Gallery:
         for label, (name, seed) in enumerate(people):
             idt = sample_identity(name, seed)
             p = random_performance(seed * 31 + 7, n)  # not the training faces' performances
-            backgrounds = [render_background(seed * 77 + k, data.frame_size) for k in range(4)]
+            backgrounds = [
+                render_background(seed * 77 + k, ev.gallery_frame_size) for k in range(4)
+            ]
             for i in range(n):
                 fp = frame_of(p, i)
                 frame = render_frame(idt, fp, backgrounds[i % 4])
                 ids.append(identity_crop(frame.image, frame.landmarks))
                 poses.append(pose_crop(frame.image, frame.landmarks))
                 labels.append(label)
-                perf.append([fp[k] for k in TARGETS])
+                perf.append([fp[k] for k in PERFORMANCE])
                 held_out.append(i >= n - held)
                 bar.update()
     return Gallery(
@@ -194,7 +196,7 @@ def build_evaluators(g: Gallery, ev: DictConfig, seed: int) -> tuple[Evaluators,
         "pose_mae_degrees": round(float(err[:3].mean()), 3),
         "expression_mae": round(float(err[3:].mean()), 4),
     }
-    report |= {f"mae_{k}": round(float(v), 4) for k, v in zip(TARGETS, err)}
+    report |= {f"mae_{k}": round(float(v), 4) for k, v in zip(PERFORMANCE, err)}
     return evs, report
 
 
@@ -210,7 +212,7 @@ def save_evaluators(evs: Evaluators, folder: Path, report: dict) -> None:
         "crop": CROP,
         "identity": evs.identity.config,
         "performance": evs.performance.config,
-        "targets": list(TARGETS),
+        "performance_fields": list(PERFORMANCE),
         "report": report,
     }
     (folder / "evaluators.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")

@@ -120,7 +120,7 @@ class ClipScorer:
         self,
         evaluators: Evaluators,
         swap_to: str,
-        performance: np.ndarray,  # (N, 6) in evaluators.TARGETS order
+        performance: np.ndarray,  # (N, 6) in evaluators.PERFORMANCE order
         landmarks: np.ndarray,  # (N, 68, 2) of the performing identity
         truths: list[Truth],
         tag: str | None = None,

@@ -18,28 +18,23 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
+from pipeline import paths
 from pipeline.config.load import load_params
+from pipeline.config.rules import enforce
 from pipeline.errors import UserError
 from pipeline.evaluate.evaluators import (
-    TARGETS,
+    PERFORMANCE,
     build_evaluators,
     load_evaluators,
     render_gallery,
     save_evaluators,
 )
-from pipeline.evaluate.metrics import ClipScorer, Truth, WatermarkScore
+from pipeline.evaluate.metrics import ClipScorer, Truth, WatermarkScore, score_clip
 from pipeline.generate.targets import open_targets
 from pipeline.io.atomic import atomic_outputs
 from pipeline.io.video import read_frames
 from pipeline.tracking import execution_run_id, stage_run
 
-EVALUATORS_DIR = Path("evaluators")
-EVALUATORS_REPORT = Path("reports/evaluators.json")
-TARGETS_DIR = Path("data/targets")
-GENERATED_DIR = Path("outputs/generated")
-FINAL_DIR = Path("outputs/final")
-METRICS = Path("reports/metrics.json")
-PLOTS = Path("reports/plots")
 HEADLINE = (
     "identity_retrieval",
     "identity_retrieval_truth",
@@ -59,6 +54,7 @@ HEADLINE = (
 def check_config(ev: DictConfig) -> None:
     rules = [
         (ev.gallery_identities >= 0, "evaluate.gallery_identities must be >= 0"),
+        (ev.gallery_frame_size >= 128, "evaluate.gallery_frame_size must be at least 128"),
         (ev.frames_per_identity >= 5, "evaluate.frames_per_identity must be at least 5"),
         (0 < ev.held_out < 0.5, "evaluate.held_out must be in (0, 0.5)"),
         (ev.steps >= 1 and ev.batch_size >= 2, "evaluate.steps >= 1 and batch_size >= 2"),
@@ -66,9 +62,7 @@ def check_config(ev: DictConfig) -> None:
         (0 <= ev.identity_tint < 1, "evaluate.identity_tint must be in [0, 1)"),
         (0 <= ev.identity_blur <= 3, "evaluate.identity_blur must be in [0, 3]"),
     ]
-    for ok, message in rules:
-        if not ok:
-            raise UserError(f"{message}; fix it in conf/ or with '-S'.")
+    enforce(rules)
 
 
 def run_evaluators(cfg: DictConfig) -> None:
@@ -78,7 +72,7 @@ def run_evaluators(cfg: DictConfig) -> None:
 
         gallery = render_gallery(cfg.data, cfg.evaluate)
         evs, report = build_evaluators(gallery, cfg.evaluate, cfg.seed)
-        with atomic_outputs(EVALUATORS_DIR, EVALUATORS_REPORT) as (folder, report_tmp):
+        with atomic_outputs(paths.EVALUATORS, paths.EVALUATORS_REPORT) as (folder, report_tmp):
             save_evaluators(evs, folder, report)
             report_tmp.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
         mlflow.log_metrics({k: float(v) for k, v in report.items()})
@@ -91,22 +85,22 @@ def run_evaluators(cfg: DictConfig) -> None:
 
 def clip_performance(track: np.lib.npyio.NpzFile) -> np.ndarray:
     fields = [str(f) for f in track["performance_fields"]]
-    return track["performance"][:, [fields.index(k) for k in TARGETS]]
+    return track["performance"][:, [fields.index(k) for k in PERFORMANCE]]
 
 
 def evaluate_targets(cfg: DictConfig) -> tuple[dict, dict[str, list[dict]]]:
     """Full metrics for clips with a ground truth; the watermark reads for the others
     (real footage has no ground truth to compare with)."""
     clips, rows = {}, {}
-    videos = [t for t in open_targets(TARGETS_DIR) if t.kind == "video"]
+    videos = [t for t in open_targets(paths.TARGETS) if t.kind == "video"]
     if not videos:
-        raise UserError(f"{TARGETS_DIR} has no clip to evaluate; add data.targets.")
-    evs = load_evaluators(EVALUATORS_DIR)[0] if any(t.truth for t in videos) else None
+        raise UserError(f"{paths.TARGETS} has no clip to evaluate; add data.targets.")
+    evs = load_evaluators(paths.EVALUATORS)[0] if any(t.truth for t in videos) else None
     for t in videos:
-        final = FINAL_DIR / t.name / f"{t.name}.mp4"
+        final = paths.FINAL / t.name / f"{t.name}.mp4"
         if not final.is_file():
             raise UserError(f"{final} is missing; run the refine stage (dvc repro refine).")
-        prov = json.loads((FINAL_DIR / t.name / "provenance.json").read_text(encoding="utf-8"))
+        prov = json.loads((paths.FINAL / t.name / "provenance.json").read_text(encoding="utf-8"))
         if t.truth is None:
             clips[t.name] = watermark_only(final, prov["run_tag"], t.frames)
             continue
@@ -116,10 +110,9 @@ def evaluate_targets(cfg: DictConfig) -> tuple[dict, dict[str, list[dict]]]:
             scorer = ClipScorer(
                 evs, t.swap_to, clip_performance(track), track["landmarks"], truths, prov["run_tag"]
             )
-        streams = zip(read_frames(final), *(read_frames(path) for path, _ in files.values()))
-        for out, *frames in tqdm(streams, total=t.frames, desc=f"evaluate {t.name}", unit="frame"):
-            scorer.add(out, frames)
-        clips[t.name], rows[t.name] = scorer.result()
+        outputs = tqdm(read_frames(final), total=t.frames, desc=f"evaluate {t.name}", unit="frame")
+        truths = zip(*(read_frames(path) for path, _ in files.values()))
+        clips[t.name], rows[t.name] = score_clip(scorer, outputs, (list(f) for f in truths))
     return clips, rows
 
 
@@ -148,16 +141,16 @@ def watermark_only(final: Path, tag: str, frames: int) -> dict:
 
 def speed_figures() -> dict:
     speed = {}
-    train = Path("reports/train.json")
+    train = paths.TRAIN_REPORT
     if train.is_file():
         sps = json.loads(train.read_text()).get("samples_per_second")
         if sps is not None:
             speed["train_samples_per_second"] = sps
-    gen = [json.loads(p.read_text()) for p in sorted(GENERATED_DIR.glob("*/meta.json"))]
+    gen = [json.loads(p.read_text()) for p in sorted(paths.GENERATED.glob("*/meta.json"))]
     if gen:
         frames = sum(g["frames"] for g in gen)
         speed["generate_frames_per_second"] = round(frames / sum(g["seconds"] for g in gen), 2)
-    refine = Path("reports/refine.json")
+    refine = paths.REFINE_REPORT
     if refine.is_file():
         r = json.loads(refine.read_text()).values()
         frames = sum(v["frames"] for v in r)
@@ -166,8 +159,8 @@ def speed_figures() -> dict:
 
 
 def write_reports(clips: dict, rows: dict[str, list[dict]], metrics: dict) -> None:
-    METRICS.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_outputs(METRICS, PLOTS) as (metrics_tmp, plots_tmp):
+    paths.METRICS.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_outputs(paths.METRICS, paths.PLOTS) as (metrics_tmp, plots_tmp):
         metrics_tmp.write_text(json.dumps(metrics, indent=1) + "\n", encoding="utf-8")
         plots_tmp.mkdir()
         for name, clip_rows in rows.items():
@@ -182,7 +175,7 @@ def run_evaluate(cfg: DictConfig) -> None:
         import mlflow
 
         clips, rows = evaluate_targets(cfg)
-        evaluators_report = json.loads(EVALUATORS_REPORT.read_text(encoding="utf-8"))
+        evaluators_report = json.loads(paths.EVALUATORS_REPORT.read_text(encoding="utf-8"))
         keys = sorted({k for c in clips.values() for k in c} - {"frames"})
         headline = {
             k: round(float(np.mean([c[k] for c in clips.values() if k in c])), 5) for k in keys
@@ -204,9 +197,9 @@ def run_evaluate(cfg: DictConfig) -> None:
                 client.log_metric(parent, k, headline[k])
         for k, v in metrics["speed"].items():
             client.log_metric(parent, k, float(v))
-        for p in sorted(PLOTS.glob("*.csv")):
+        for p in sorted(paths.PLOTS.glob("*.csv")):
             mlflow.log_artifact(str(p), "evaluate")
-        mlflow.log_artifact(str(METRICS), "evaluate")
+        mlflow.log_artifact(str(paths.METRICS), "evaluate")
         shown = ", ".join(f"{k} {headline[k]:.3f}" for k in HEADLINE if k in headline)
         print(f"evaluate: {shown} (MLflow run {run.info.run_id})")
 

@@ -65,26 +65,10 @@ def crop_footprint(
     return max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
 
 
-def unwarp_face(crop: np.ndarray, matrix: np.ndarray, frame_shape: tuple[int, int]) -> np.ndarray:
-    """Place a crop back into frame coordinates (H, W): the inverse of ``warp_face``."""
-    h, w = frame_shape
-    return cv2.warpAffine(
-        crop,
-        matrix,
-        (w, h),
-        flags=cv2.WARP_INVERSE_MAP | cv2.INTER_LINEAR,
-        borderMode=cv2.BORDER_CONSTANT,
-    )
-
-
 def transform_points(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     """Apply a (2, 3) affine to points (N, 2)."""
     pts = np.asarray(points, np.float64)
     return pts @ matrix[:, :2].T + matrix[:, 2]
-
-
-def invert(matrix: np.ndarray) -> np.ndarray:
-    return cv2.invertAffineTransform(matrix)
 
 
 def matrix_scale(matrix: np.ndarray) -> float:

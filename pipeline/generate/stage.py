@@ -7,7 +7,9 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
+from pipeline import paths
 from pipeline.config.load import load_params
+from pipeline.config.rules import choice, enforce
 from pipeline.errors import UserError
 from pipeline.faces.smoothing import METHODS
 from pipeline.faces.template import HEAD_COVERAGE
@@ -21,28 +23,22 @@ from pipeline.provenance.watermark import run_tag
 from pipeline.tracking import execution_run_id, stage_run
 from pipeline.train.export import load_model
 
-TARGETS_DIR = Path("data/targets")
-MODELS_DIR = Path("models")
-GENERATED_DIR = Path("outputs/generated")
-
 
 def check_config(cfg: DictConfig) -> None:
     g = cfg.generate
     rules = [
         (g.batch_size >= 1, "generate.batch_size must be at least 1"),
-        (g.precision in ("bf16", "fp32"), "generate.precision must be bf16 or fp32"),
+        choice(g.precision, ("bf16", "fp32"), "generate.precision"),
         (g.jitter >= 0, "generate.jitter must be >= 0"),
-        (g.smoothing.method in METHODS, f"generate.smoothing.method must be one of {METHODS}"),
+        choice(g.smoothing.method, METHODS, "generate.smoothing.method"),
         (g.smoothing.window % 2 == 1, "generate.smoothing.window must be odd"),
         (0 <= g.crf <= 51, "generate.crf must be 0..51 (H.264 CRF)"),
     ]
-    for ok, message in rules:
-        if not ok:
-            raise UserError(f"{message}; fix it in conf/ or with '-S'.")
+    enforce(rules)
     check_provenance(cfg.provenance)
 
 
-def load_swap_model(cfg: DictConfig, folder: Path = MODELS_DIR):
+def load_swap_model(cfg: DictConfig, folder: Path = paths.MODELS):
     model, meta = load_model(folder)
     if meta["input_size"] != cfg.model.input_size:
         raise UserError(
@@ -56,7 +52,7 @@ def swap_index(target: Target, identities: list[str]) -> int:
     if target.swap_to not in identities:
         raise UserError(
             f"target '{target.name}' swaps to '{target.swap_to}', which the model in "
-            f"{MODELS_DIR} was not trained on ({', '.join(identities)}); re-run training."
+            f"{paths.MODELS} was not trained on ({', '.join(identities)}); re-run training."
         )
     return identities.index(target.swap_to)
 
@@ -88,7 +84,7 @@ def generate_all(
 def main() -> None:
     cfg = load_params()
     check_config(cfg)
-    targets = open_targets(TARGETS_DIR)
+    targets = open_targets(paths.TARGETS)
     model, meta = load_swap_model(cfg)
     for t in targets:
         swap_index(t, meta["identities"])
@@ -101,7 +97,7 @@ def main() -> None:
         import mlflow
 
         run_id = execution_run_id(run)
-        with atomic_outputs(GENERATED_DIR) as (tmp,):
+        with atomic_outputs(paths.GENERATED) as (tmp,):
             tmp.mkdir()
             stats = generate_all(cfg, targets, model, meta, tmp, run_tag(run_id))
             seal_outputs(cfg, run_id, [tmp / s["target"] / "raw" for s in stats], "generate")
@@ -115,7 +111,7 @@ def main() -> None:
         for s in stats:
             if s["kind"] == "video":
                 mlflow.log_artifact(
-                    str(GENERATED_DIR / s["target"] / "raw" / f"{s['target']}.mp4"), "generate"
+                    str(paths.GENERATED / s["target"] / "raw" / f"{s['target']}.mp4"), "generate"
                 )
         print(
             f"generate: {frames} frames of {len(stats)} target(s), "

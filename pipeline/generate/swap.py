@@ -18,7 +18,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import cv2
 import numpy as np
 from omegaconf import DictConfig
 from tqdm import tqdm
@@ -26,11 +25,11 @@ from tqdm import tqdm
 from pipeline.errors import UserError
 from pipeline.faces.align import alignment_matrix, warp_face
 from pipeline.faces.paste import paste
-from pipeline.faces.smoothing import smooth_track
+from pipeline.faces.smoothing import jitter_energy, smooth_track
 from pipeline.faces.template import HEAD_COVERAGE
 from pipeline.generate.swapper import Swapper
 from pipeline.generate.targets import Target
-from pipeline.io.video import VideoWriter
+from pipeline.io.sink import FrameSink
 
 
 def jitter_landmarks(landmarks: np.ndarray, amount: float, seed: int) -> np.ndarray:
@@ -59,9 +58,8 @@ def generate_target(
     ``coverage`` head units, as the model was trained on."""
     raw = target.landmarks()
     n = len(raw)
-    used = smooth_track(
-        jitter_landmarks(raw, cfg.jitter, cfg.jitter_seed), cfg.smoothing, target.fps
-    )
+    tracked = jitter_landmarks(raw, cfg.jitter, cfg.jitter_seed)
+    used = smooth_track(tracked, cfg.smoothing, target.fps)
     has_face = np.isfinite(used).all(axis=(1, 2))
     matrices = np.full((n, 2, 3), np.nan)
     for i in np.flatnonzero(has_face):
@@ -71,7 +69,8 @@ def generate_target(
     faces = np.lib.format.open_memmap(out_dir / "faces.npy", "w+", np.uint8, (n, size, size, 3))
     masks = np.lib.format.open_memmap(out_dir / "masks.npy", "w+", np.uint8, (n, size, size))
     names = target.names()
-    sink = _RawSink(target, out_dir, names, cfg)
+    (out_dir / "raw").mkdir()
+    sink = FrameSink(target, out_dir / "raw", names, cfg.crf, cfg.preset)
     pending: list[tuple[int, np.ndarray]] = []
     start, seen, infer_s = time.perf_counter(), 0, 0.0
 
@@ -85,7 +84,7 @@ def generate_target(
             infer_s += time.perf_counter() - t0
         for i, frame in pending:
             out = paste(frame, faces[i], masks[i], matrices[i]) if has_face[i] else frame
-            sink.write(i, mark(out))
+            sink.write(i, {"": mark(out)})
         if bar is not None:
             bar.update(len(pending))
         pending.clear()
@@ -123,6 +122,9 @@ def generate_target(
         "seconds": round(seconds, 3),
         "frames_per_second": round(n / max(seconds, 1e-9), 2),
         "faces_per_second_model": round(has_face.sum() / max(infer_s, 1e-9), 1),
+        # Shake of the landmarks the crops follow, before and after smoothing (pixels).
+        "landmark_jitter_tracked": round(jitter_energy(tracked), 4),
+        "landmark_jitter_used": round(jitter_energy(used), 4),
     }
     (out_dir / "meta.json").write_text(json.dumps(stats, indent=1) + "\n", encoding="utf-8")
     return stats
@@ -133,28 +135,3 @@ def raise_short(target: Target, seen: int, n: int) -> None:
         f"{target.media} has {seen} frames but its landmarks cover {n}; "
         "re-run the collect stage (dvc repro collect)."
     )
-
-
-class _RawSink:
-    """The plain composite: an MP4 for a clip (with its audio), PNGs for stills."""
-
-    def __init__(self, target: Target, out_dir: Path, names: list[str], cfg: DictConfig):
-        self.names = names
-        self.kind = target.kind
-        self.writer: VideoWriter | None = None
-        self.folder = out_dir / "raw"
-        self.target, self.cfg = target, cfg
-        self.folder.mkdir()
-
-    def write(self, i: int, frame: np.ndarray) -> None:
-        if self.kind == "images":
-            cv2.imwrite(str(self.folder / self.names[i]), frame)
-            return
-        if self.writer is None:
-            path = self.folder / f"{self.target.name}.mp4"
-            self.writer = self.target.video_writer(path, frame, self.cfg.crf, self.cfg.preset)
-        self.writer.write(frame)
-
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()

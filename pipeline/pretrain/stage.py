@@ -23,18 +23,18 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
+from pipeline import paths
 from pipeline.collect import synthetic
 from pipeline.collect.writer import FaceFolderWriter
 from pipeline.config.load import load_params
+from pipeline.config.rules import enforce
 from pipeline.config.schema import TrainConf
-from pipeline.errors import UserError
 from pipeline.io.atomic import atomic_outputs
 from pipeline.synth.identity import sample_identity
 from pipeline.tracking import stage_run
 from pipeline.train.export import export_model
 from pipeline.train.stage import train
 
-PRETRAINED_DIR = Path("pretrained")
 POOL = "pool"
 SCENES = 2  # backgrounds per pool identity
 
@@ -42,13 +42,12 @@ SCENES = 2  # backgrounds per pool identity
 def check_config(p: DictConfig) -> None:
     rules = [
         (p.identities >= 2, "pretrain.identities must be at least 2"),
+        (p.frame_size >= 128, "pretrain.frame_size must be at least 128"),
         (p.faces_per_identity >= 1, "pretrain.faces_per_identity must be at least 1"),
         (p.steps >= 1 and p.batch_size >= 1, "pretrain.steps and batch_size must be >= 1"),
         (p.lr > 0, "pretrain.lr must be positive"),
     ]
-    for ok, message in rules:
-        if not ok:
-            raise UserError(f"{message}; fix it in conf/ or with '-S'.")
+    enforce(rules)
 
 
 def pool_seeds(p: DictConfig) -> list[int]:
@@ -60,10 +59,10 @@ def render_pool(data: DictConfig, p: DictConfig, folder: Path) -> None:
     writer = FaceFolderWriter(
         folder / POOL, POOL, data.crop_size, {"kind": "synthetic pool"}, data.coverage
     )
-    # The pool is synthetic whatever the swap's data; its crops follow data's settings.
+    # The pool is synthetic whatever the swap's data; its crops follow data's crop settings.
     render = OmegaConf.create(
         {
-            "frame_size": data.frame_size,
+            "frame_size": p.frame_size,
             "crop_size": data.crop_size,
             "coverage": data.coverage,
             "scenes": SCENES,
@@ -121,7 +120,7 @@ def main() -> None:
         import mlflow
 
         start = time.perf_counter()
-        result = pretrain(cfg, run.info.run_id, Path("checkpoints/pretrain"))
+        result = pretrain(cfg, run.info.run_id, paths.CHECKPOINTS / "pretrain")
         seconds = time.perf_counter() - start
         meta = {
             "model": OmegaConf.to_container(cfg.model),
@@ -133,16 +132,16 @@ def main() -> None:
             "pool_seeds": pool_seeds(cfg.pretrain),
             "fingerprint": result["fingerprint"],
         }
-        with atomic_outputs(PRETRAINED_DIR) as (tmp,):
+        with atomic_outputs(paths.PRETRAINED) as (tmp,):
             export_model(result["module"].inference_model, tmp, meta, torch.float16)
             if result["preview"] is not None:
                 cv2.imwrite(str(tmp / "preview.png"), result["preview"])
         for name in ("model.json", "preview.png"):
-            if (PRETRAINED_DIR / name).is_file():
-                mlflow.log_artifact(str(PRETRAINED_DIR / name), "pretrain")
+            if (paths.PRETRAINED / name).is_file():
+                mlflow.log_artifact(str(paths.PRETRAINED / name), "pretrain")
         r = result["report"]
         print(
             f"pretrain: {r['steps']} steps on {cfg.pretrain.identities} people, "
-            f"{r['samples_per_second']} samples/s, val loss {r['val_loss']} -> {PRETRAINED_DIR}/ "
+            f"{r['samples_per_second']} samples/s, val loss {r['val_loss']} -> {paths.PRETRAINED}/ "
             f"(MLflow run {run.info.run_id})"
         )

@@ -11,13 +11,13 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
+from pipeline import paths
 from pipeline.paths import project_root
 from pipeline.provenance import content_credentials
 from pipeline.provenance.credentials import load_credentials
 from pipeline.provenance.record import provenance_record, sha256_file
 from pipeline.tracking import git_revision
 
-MODEL_FILE = Path("models/model.safetensors")
 PROVENANCE = "provenance.json"
 
 
@@ -37,7 +37,7 @@ def seal_outputs(cfg: DictConfig, run_id: str, folders: list[Path], stage: str) 
     root = project_root()
     prov = cfg.provenance
     creds = load_credentials(root, prov.certificate, prov.private_key)
-    record = provenance_record(cfg, run_id, stage, MODEL_FILE)
+    record = provenance_record(cfg, run_id, stage, paths.MODEL_FILE)
     record["git_commit"] = git_revision(root)
     for folder in folders:
         seal_folder(folder, record, creds, creds.origin)

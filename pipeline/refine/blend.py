@@ -1,4 +1,5 @@
-"""Blend a swapped crop into its frame: mask shaping, sharpening, alpha or Poisson."""
+"""Put a swapped crop into its frame: mask shaping, sharpening, then the chosen blender
+(pipeline/refine/blenders)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from omegaconf import DictConfig
 
 from pipeline.faces.align import crop_footprint
 from pipeline.faces.mask import hull_mask
-from pipeline.faces.paste import alpha_blend, unwarp_roi
+from pipeline.faces.paste import unwarp_roi
+from pipeline.refine import blenders
 
 SOURCES = ("predicted", "hull", "both")
-MODES = ("alpha", "poisson")
+MODES = blenders.MODES
 
 
 def shape_mask(predicted: np.ndarray, landmarks: np.ndarray, cfg: DictConfig) -> np.ndarray:
@@ -62,24 +64,4 @@ def blend_face(
     # resampling would soften.
     face_roi = sharpen(unwarp_roi(face, matrix, box, cv2.INTER_CUBIC), amount, sigma)
     alpha = unwarp_roi(mask, matrix, box).astype(np.float32) / 255
-    if mode == "poisson":
-        face_roi = _poisson(frame, face_roi, alpha, box)
-    return alpha_blend(frame, face_roi, alpha, box)
-
-
-def _poisson(frame: np.ndarray, face_roi: np.ndarray, alpha: np.ndarray, box) -> np.ndarray:
-    """Gradient-domain clone of the face into the frame (OpenCV seamlessClone), returned
-    as the box's pixels; the feathered alpha then softens the seam as in alpha mode."""
-    x0, y0, x1, y1 = box
-    binary = (alpha > 0.05).astype(np.uint8) * 255
-    binary[[0, -1], :] = 0
-    binary[:, [0, -1]] = 0
-    if binary.sum() == 0:
-        return face_roi
-    bx, by, bw, bh = cv2.boundingRect(binary)
-    center = (x0 + bx + bw // 2, y0 + by + bh // 2)
-    try:
-        cloned = cv2.seamlessClone(face_roi, frame, binary, center, cv2.NORMAL_CLONE)
-    except cv2.error:  # the face touches the frame edge: no room for the boundary
-        return face_roi
-    return cloned[y0:y1, x0:x1]
+    return blenders.make(mode)(frame, face_roi, alpha, box)

@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import cv2
 import numpy as np
 from omegaconf import DictConfig
 from tqdm import tqdm
@@ -22,9 +21,10 @@ from tqdm import tqdm
 from pipeline.faces.align import transform_points, warp_face
 from pipeline.faces.mask import hull_mask, skin_mask
 from pipeline.generate.targets import Target, read_image
-from pipeline.io.video import VideoWriter, read_frames
+from pipeline.io.sink import FrameSink
+from pipeline.io.video import read_frames
+from pipeline.refine import color
 from pipeline.refine.blend import blend_face, shape_mask
-from pipeline.refine.color import ColorTransfer, region_stats
 from pipeline.refine.side_by_side import side_by_side
 
 
@@ -33,7 +33,7 @@ class Refiner:
 
     def __init__(self, cfg: DictConfig, size: int):
         self.cfg, self.size = cfg, size
-        self.color = ColorTransfer(cfg.color, cfg.color_smoothing)
+        self.color = color.make(cfg.color, cfg.color_smoothing)
         self.color_gap: list[tuple[float, float]] = []  # face vs target L*a*b* means, before/after
 
     def __call__(
@@ -48,9 +48,9 @@ class Refiner:
             stats_region = region & skin_mask(lm_crop, (s, s))
         recoloured = self.color(face, target, stats_region)
         if region.sum() >= 16:
-            want = region_stats(target, region)[0]
-            before = np.abs(region_stats(face, region)[0] - want).mean()
-            after = np.abs(region_stats(recoloured, region)[0] - want).mean()
+            want = color.region_stats(target, region)[0]
+            before = np.abs(color.region_stats(face, region)[0] - want).mean()
+            after = np.abs(color.region_stats(recoloured, region)[0] - want).mean()
             self.color_gap.append((float(before), float(after)))
         blend_mask = shape_mask(mask, lm_crop, self.cfg.mask)
         c = self.cfg
@@ -76,7 +76,8 @@ def refine_target(
     refiner = Refiner(cfg, faces.shape[1])
     out_dir.mkdir(parents=True)
     captions = ["original", "swapped", "ground truth"]
-    sink = _FinalSink(target, out_dir, names, cfg)
+    fmt = cfg.image_format if target.kind == "images" else None
+    sink = FrameSink(target, out_dir, names, cfg.crf, cfg.preset, fmt)
     keep = set(_spread(np.flatnonzero(has_face), cfg.before_after))
     pairs: list[tuple[np.ndarray, np.ndarray]] = []
     truths = _truth_frames(target)
@@ -92,7 +93,7 @@ def refine_target(
         out = mark(out)
         panels = [frame, out] + ([next(truths)] if truths is not None else [])
         sbs = mark(side_by_side(panels, captions[: len(panels)], cfg.side_by_side_height))
-        sink.write(i, out, sbs)
+        sink.write(i, {"": out, ".side_by_side": sbs})
         if i in keep:
             pairs.append((frame, out))
         if bar is not None:
@@ -127,38 +128,6 @@ def _truth_frames(target: Target) -> Iterator[np.ndarray] | None:
     if target.kind == "video":
         return read_frames(truth)
     return (read_image(truth / name) for name in target.names())
-
-
-class _FinalSink:
-    def __init__(self, target: Target, out_dir: Path, names: list[str], cfg: DictConfig):
-        self.target, self.out_dir, self.names, self.cfg = target, out_dir, names, cfg
-        self.video: VideoWriter | None = None
-        self.sbs: VideoWriter | None = None
-        self.files: list[str] = []
-
-    def _writer(self, name: str, frame: np.ndarray) -> VideoWriter:
-        self.files.append(name)
-        return self.target.video_writer(self.out_dir / name, frame, self.cfg.crf, self.cfg.preset)
-
-    def write(self, i: int, frame: np.ndarray, sbs: np.ndarray) -> None:
-        if self.target.kind == "images":
-            stem = Path(self.names[i]).stem
-            ext = "jpg" if self.cfg.image_format == "jpg" else "png"
-            params = [cv2.IMWRITE_JPEG_QUALITY, 95] if ext == "jpg" else []
-            for name, image in ((f"{stem}.{ext}", frame), (f"{stem}.side_by_side.{ext}", sbs)):
-                cv2.imwrite(str(self.out_dir / name), image, params)
-                self.files.append(name)
-            return
-        if self.video is None:
-            self.video = self._writer(f"{self.target.name}.mp4", frame)
-            self.sbs = self._writer(f"{self.target.name}.side_by_side.mp4", sbs)
-        self.video.write(frame)
-        self.sbs.write(sbs)
-
-    def close(self) -> None:
-        for w in (self.video, self.sbs):
-            if w is not None:
-                w.close()
 
 
 def write_report(path: Path, stats: list[dict]) -> None:

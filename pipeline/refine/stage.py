@@ -10,7 +10,9 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
+from pipeline import paths
 from pipeline.config.load import load_params
+from pipeline.config.rules import choice, enforce
 from pipeline.errors import UserError
 from pipeline.generate.targets import open_targets
 from pipeline.io.atomic import atomic_outputs
@@ -22,31 +24,24 @@ from pipeline.refine.refine import refine_target, write_report
 from pipeline.tracking import execution_run_id, stage_run
 from pipeline.viz.grid import image_grid
 
-TARGETS_DIR = Path("data/targets")
-GENERATED_DIR = Path("outputs/generated")
-FINAL_DIR = Path("outputs/final")
-REPORT = Path("reports/refine.json")
-
 
 def check_config(cfg: DictConfig) -> None:
     r = cfg.refine
     rules = [
-        (r.color in color.MODES, f"refine.color must be one of {color.MODES}"),
+        choice(r.color, color.MODES, "refine.color"),
         (0 <= r.color_smoothing < 1, "refine.color_smoothing must be in [0, 1)"),
-        (r.color_region in ("skin", "face"), "refine.color_region must be skin or face"),
-        (r.mask.source in blend.SOURCES, f"refine.mask.source must be one of {blend.SOURCES}"),
+        choice(r.color_region, ("skin", "face"), "refine.color_region"),
+        choice(r.mask.source, blend.SOURCES, "refine.mask.source"),
         (-0.5 < r.mask.erode < 0.5, "refine.mask.erode must be in (-0.5, 0.5)"),
         (0 <= r.mask.blur < 1, "refine.mask.blur must be in [0, 1)"),
-        (r.blend in blend.MODES, f"refine.blend must be one of {blend.MODES}"),
+        choice(r.blend, blend.MODES, "refine.blend"),
         (r.sharpen >= 0, "refine.sharpen must be >= 0"),
         (r.sharpen_sigma > 0, "refine.sharpen_sigma must be positive"),
         (0 <= r.crf <= 51, "refine.crf must be 0..51 (H.264 CRF)"),
         (r.side_by_side_height >= 128, "refine.side_by_side_height must be at least 128"),
-        (r.image_format in ("png", "jpg"), "refine.image_format must be png or jpg"),
+        choice(r.image_format, ("png", "jpg"), "refine.image_format"),
     ]
-    for ok, message in rules:
-        if not ok:
-            raise UserError(f"{message}; fix it in conf/ or with '-S'.")
+    enforce(rules)
     check_provenance(cfg.provenance)
 
 
@@ -57,18 +52,20 @@ def before_after_sheet(pairs: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray
 
 
 def refine_all(cfg: DictConfig, out_root: Path, tag: str) -> list[dict]:
-    targets = open_targets(TARGETS_DIR)
+    targets = open_targets(paths.TARGETS)
     for t in targets:
-        if not (GENERATED_DIR / t.name / "meta.json").is_file():
+        if not (paths.GENERATED / t.name / "meta.json").is_file():
             raise UserError(
-                f"{GENERATED_DIR / t.name} is missing; run the generate stage (dvc repro generate)."
+                f"{paths.GENERATED / t.name} is missing; run the generate stage (dvc repro generate)."
             )
     marker = FrameMarker(tag, cfg.provenance)
     stats = []
     with tqdm(total=sum(t.frames for t in targets), desc="refine", unit="frame") as bar:
         for t in targets:
             stats.append(
-                refine_target(t, GENERATED_DIR / t.name, cfg.refine, out_root / t.name, marker, bar)
+                refine_target(
+                    t, paths.GENERATED / t.name, cfg.refine, out_root / t.name, marker, bar
+                )
             )
     return stats
 
@@ -80,12 +77,12 @@ def main() -> None:
         import mlflow
 
         run_id = execution_run_id(run)
-        with atomic_outputs(FINAL_DIR) as (tmp,):
+        with atomic_outputs(paths.FINAL) as (tmp,):
             tmp.mkdir()
             stats = refine_all(cfg, tmp, run_tag(run_id))
             seal_outputs(cfg, run_id, [tmp / s["target"] for s in stats], "refine")
-        REPORT.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_outputs(REPORT) as (report_tmp,):
+        paths.REFINE_REPORT.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_outputs(paths.REFINE_REPORT) as (report_tmp,):
             write_report(report_tmp, stats)
         frames = sum(s["frames"] for s in stats)
         seconds = sum(s["seconds"] for s in stats)
@@ -103,11 +100,11 @@ def main() -> None:
         for s in stats:
             if s["kind"] == "video":
                 for name in s["files"]:
-                    mlflow.log_artifact(str(FINAL_DIR / s["target"] / name), "refine")
+                    mlflow.log_artifact(str(paths.FINAL / s["target"] / name), "refine")
             mlflow.log_artifact(
-                str(FINAL_DIR / s["target"] / "provenance.json"), f"refine/{s['target']}"
+                str(paths.FINAL / s["target"] / "provenance.json"), f"refine/{s['target']}"
             )
         print(
             f"refine: {frames} frames of {len(stats)} target(s), "
-            f"{metrics['frames_per_second']:.1f} frames/s -> {FINAL_DIR}/ (MLflow run {run.info.run_id})"
+            f"{metrics['frames_per_second']:.1f} frames/s -> {paths.FINAL}/ (MLflow run {run.info.run_id})"
         )

@@ -52,9 +52,6 @@ class Head:
     hairline: float
     hair_length: float
 
-    def skin_surfaces(self) -> list[Ellipsoid]:
-        return [self.cranium, self.jaw, self.nose, self.ear_l, self.ear_r, self.neck]
-
 
 def nose_ellipsoid(idt: Identity) -> Ellipsoid:
     nl, nw, nd = idt.nose_length, idt.nose_width, idt.nose_depth

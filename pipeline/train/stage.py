@@ -15,7 +15,9 @@ import cv2
 import pytorch_lightning as pl
 from omegaconf import DictConfig, OmegaConf
 
+from pipeline import paths
 from pipeline.config.load import load_params
+from pipeline.config.rules import choice, enforce
 from pipeline.errors import UserError
 from pipeline.io.atomic import atomic_outputs
 from pipeline.tracking import stage_run, tracking_uri
@@ -26,13 +28,7 @@ from pipeline.train.models.swap import build_model
 from pipeline.train.module import SwapModule
 from pipeline.train.resume import checkpoint_to_resume, fingerprint
 
-FACES_DIR = Path("data/faces")
-MODELS_DIR = Path("models")
-CHECKPOINTS = Path("checkpoints/train")
-REPORT = Path("reports/train.json")
-LOSS_CSV = Path("reports/train_loss.csv")
-
-log = logging.getLogger("pipeline.train")
+CHECKPOINTS = paths.CHECKPOINTS / "train"
 
 
 class SpeedMeter(pl.Callback):
@@ -80,19 +76,14 @@ def check_config(cfg: DictConfig, identities: list[str]) -> None:
         (t.batch_size >= 1, "train.batch_size must be at least 1"),
         (t.max_steps >= 1, "train.max_steps must be at least 1"),
         (t.lr > 0, "train.lr must be positive"),
-        (
-            t.schedule in ("constant", "cosine", "polish"),
-            "train.schedule must be constant, cosine or polish",
-        ),
+        choice(t.schedule, ("constant", "cosine", "polish"), "train.schedule"),
         (0 <= t.polish_share < 1, "train.polish_share must be in [0, 1)"),
         (0 <= t.ema < 1, "train.ema must be in [0, 1): 0 turns the average off"),
-        (t.loss in ("l1", "mse"), "train.loss must be l1 or mse"),
+        choice(t.loss, ("l1", "mse"), "train.loss"),
         (0 <= t.val_fraction < 0.5, "train.val_fraction must be in [0, 0.5)"),
         (len(identities) >= 2, "data.identities must name at least two identities"),
     ]
-    for ok, message in rules:
-        if not ok:
-            raise UserError(f"{message}; fix it in conf/ or with '-S'.")
+    enforce(rules)
 
 
 def check_devices(trainer: DictConfig) -> None:
@@ -118,7 +109,7 @@ def train(
     run_id: str | None,
     checkpoints: Path = CHECKPOINTS,
     callbacks: list[pl.Callback] | tuple = (),
-    faces_dir: Path = FACES_DIR,
+    faces_dir: Path = paths.FACES,
     identities: list[str] | None = None,
 ) -> dict:
     """Train (resuming from ``checkpoints`` when it holds this run's state) on the face
@@ -154,14 +145,9 @@ def train(
     preview = PreviewLogger(
         dm.preview_batch(cfg.train.preview_faces), cfg.train.preview_every, run_id
     )
-    tr = cfg.trainer
+    # The trainer group's keys are pl.Trainer arguments; the rest follow from train.
     trainer = pl.Trainer(
-        accelerator=tr.accelerator,
-        devices=tr.devices,
-        strategy=tr.strategy,
-        num_nodes=tr.num_nodes,
-        precision=tr.precision,
-        deterministic=tr.deterministic,
+        **OmegaConf.to_container(cfg.trainer),
         max_steps=cfg.train.max_steps,
         max_epochs=1,
         val_check_interval=cfg.train.val_every,
@@ -226,12 +212,12 @@ def write_outputs(cfg: DictConfig, result: dict) -> None:
         "fingerprint": result["fingerprint"],
         "seed": cfg.seed,
     }
-    with atomic_outputs(MODELS_DIR) as (models_tmp,):
+    with atomic_outputs(paths.MODELS) as (models_tmp,):
         export_model(result["module"].inference_model, models_tmp, meta)
         if result["preview"] is not None:
             cv2.imwrite(str(models_tmp / "preview.png"), result["preview"])
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_outputs(REPORT, LOSS_CSV) as (report_tmp, csv_tmp):
+    paths.TRAIN_REPORT.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_outputs(paths.TRAIN_REPORT, paths.TRAIN_LOSS) as (report_tmp, csv_tmp):
         report_tmp.write_text(json.dumps(result["report"], indent=1) + "\n")
         keys = sorted({k for r in result["history"] for k in r} - {"step"})
         with csv_tmp.open("w", newline="") as f:
@@ -262,10 +248,10 @@ def main() -> None:
         for k, v in result["report"].items():
             if v is not None:
                 client.log_metric(rid, f"report/{k}", float(v))
-        client.log_artifact(rid, str(MODELS_DIR / "model.safetensors"), "train")
-        client.log_artifact(rid, str(MODELS_DIR / "model.json"), "train")
-        if (MODELS_DIR / "preview.png").is_file():
-            client.log_artifact(rid, str(MODELS_DIR / "preview.png"), "train")
+        client.log_artifact(rid, str(paths.MODELS / "model.safetensors"), "train")
+        client.log_artifact(rid, str(paths.MODELS / "model.json"), "train")
+        if (paths.MODELS / "preview.png").is_file():
+            client.log_artifact(rid, str(paths.MODELS / "preview.png"), "train")
         r = result["report"]
         print(
             f"train: {r['steps']} steps, {r['samples_per_second']} samples/s, "

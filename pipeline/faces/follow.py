@@ -16,7 +16,7 @@ import numpy as np
 from pipeline.faces.detect import Face, FaceAnalyzer, box_of
 
 
-class FaceTracker:
+class FaceFollower:
     def __init__(
         self,
         analyzer: FaceAnalyzer,
