@@ -129,3 +129,58 @@ def test_debug_flag_shows_the_traceback(tmp_path):
     _params(tmp_path, lambda r: r["data"].update(crop_size="huge"))
     proc = _run_stage("collect", tmp_path, HYDRA_FULL_ERROR="1")
     assert proc.returncode != 0 and "Traceback" in proc.stderr
+
+
+def test_plugin_choices_match_their_tables_and_conf_files():
+    """A plugin is one file, one table entry and (for a config group) one conf file:
+    the schema's group choices and the conf/ files follow the detector table."""
+    from pipeline.config.schema import GROUP_SCHEMAS
+    from pipeline.faces import detectors
+    from pipeline.refine import blenders, color
+
+    kinds = set(detectors.KINDS)
+    assert set(GROUP_SCHEMAS["detector"][1]) == kinds
+    assert {p.stem for p in (ROOT / "conf/detector").glob("*.yaml")} == kinds
+    assert set(color.MODES) == {"none", "rct", "lct", "hist"}
+    assert set(blenders.MODES) == {"alpha", "poisson"}
+
+
+def _rename_a(raw: dict, name: str) -> None:
+    """Rename identity synth_a everywhere it is referred to."""
+    data = raw["data"]
+    data["identities"][0]["name"] = name
+    for item in data["targets"] + data["stills"]:
+        for key in ("identity", "swap_to"):
+            if item[key] == "synth_a":
+                item[key] = name
+
+
+@pytest.mark.parametrize("name", ["../../evil", "a/b", ".hidden", "", "x..y", "-dash", "a b"])
+def test_a_name_that_is_not_a_safe_slug_is_refused_by_key(tmp_path, name):
+    path = _params(tmp_path, lambda r: _rename_a(r, name))
+    with pytest.raises(UserError, match=r"data\.identities\[0\]\.name is .* must start"):
+        load_params(path)
+
+
+def test_names_must_be_unique_within_their_list(tmp_path):
+    path = _params(tmp_path, lambda r: r["data"]["targets"][0].update(name="a_stills"))
+    with pytest.raises(UserError, match=r"data.stills|data.targets"):
+        load_params(path)
+    path = _params(tmp_path, lambda r: r["data"]["identities"][1].update(name="synth_a"))
+    with pytest.raises(UserError, match=r"data.identities names \['synth_a'\] more than once"):
+        load_params(path)
+
+
+@pytest.mark.slow
+def test_an_escaping_name_writes_nothing_anywhere(tmp_path):
+    """The report that opened issue 14: '../../evil' made collect create a folder two
+    levels above data/faces and then die with an MLflow traceback."""
+    project = tmp_path / "a" / "b" / "project"
+    project.mkdir(parents=True)
+    _params(project, lambda r: _rename_a(r, "../../evil"))
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    proc = _run_stage("collect", project)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert lines == [lines[-1]] and "data.identities[0].name" in lines[0], proc.stderr
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before

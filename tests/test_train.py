@@ -286,3 +286,28 @@ def test_exported_model_loads_into_the_same_network(tmp_path):
     assert meta["identities"] == ["synth_a", "synth_b"]
     with pytest.raises(UserError, match="run the train stage"):
         load_model(tmp_path / "missing")
+
+
+class _Payload:
+    """A pickle that runs code when loaded the unsafe way."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.write_text, (self.marker, "code ran"))
+
+
+def test_a_checkpoint_that_carries_code_is_refused_without_running_it(tmp_path):
+    from pipeline.train.resume import checkpoint_to_resume
+
+    folder, marker = tmp_path / "checkpoints", tmp_path / "pwned.txt"
+    folder.mkdir()
+    torch.save({"global_step": 5, "evil": _Payload(marker)}, folder / "last.ckpt")
+    (folder / "fingerprint.txt").write_text("abc\n")
+    with pytest.raises(UserError, match=r"last.ckpt is not a checkpoint this project wrote"):
+        checkpoint_to_resume(folder, "abc")
+    assert not marker.exists()
+    # A plain one (what Lightning writes: tensors, numbers, containers) loads.
+    torch.save({"global_step": 7, "state_dict": {"w": torch.ones(2)}}, folder / "last.ckpt")
+    assert checkpoint_to_resume(folder, "abc") == (folder / "last.ckpt", 7)

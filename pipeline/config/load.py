@@ -21,6 +21,7 @@ from omegaconf import Container, DictConfig, OmegaConf
 from omegaconf.basecontainer import BaseContainer
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException, ValidationError
 
+from pipeline.config.rules import enforce, name_rules
 from pipeline.config.schema import GROUP_SCHEMAS, Config
 from pipeline.errors import UserError
 
@@ -66,6 +67,7 @@ def validate(raw: Any, source: str = "params.yaml") -> DictConfig:
     missing = sorted(OmegaConf.missing_keys(cfg))
     if missing:
         raise UserError(f"{source}: '{missing[0]}' has no value; set it in conf/ or with '-S'.")
+    enforce(name_rules(cfg.data), f"{source}: ", "rename it")
     OmegaConf.set_readonly(cfg, True)
     return cfg
 

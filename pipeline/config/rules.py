@@ -3,6 +3,7 @@ checked by one helper so every stage refuses a bad value the same way, before an
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -16,8 +17,42 @@ def choice(value: Any, allowed: Iterable[Any], key: str) -> Rule:
     return value in allowed, f"{key} is {value!r}, expected one of: {', '.join(map(str, allowed))}"
 
 
-def enforce(rules: Iterable[Rule]) -> None:
+def enforce(rules: Iterable[Rule], source: str = "", fix: str = "fix it") -> None:
     """Raise a UserError for the first rule that does not hold."""
     for ok, message in rules:
         if not ok:
-            raise UserError(f"{message}; fix it in conf/ or with '-S'.")
+            raise UserError(f"{source}{message}; {fix} in conf/ or with '-S'.")
+
+
+# A name becomes a folder under data/ and outputs/, a file name and an MLflow key.
+SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+_NAMED_LISTS = ("identities", "targets", "stills")
+
+
+def name_rules(data: Any) -> list[Rule]:
+    """Every identity, target and stills name is a safe slug, unique within its list,
+    so that no name can lead a stage outside its outputs ('../../evil')."""
+    rules: list[Rule] = []
+    for listing in _NAMED_LISTS:
+        names = [item.name for item in data.get(listing, [])]
+        for k, name in enumerate(names):
+            ok = SLUG.fullmatch(name) is not None and ".." not in name
+            rules.append(
+                (
+                    ok,
+                    f"data.{listing}[{k}].name is {name!r}: a name becomes a folder and an "
+                    "MLflow key, so it must start with a letter or digit and hold only "
+                    "letters, digits, '_', '.' and '-' (no '..')",
+                )
+            )
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        rules.append(
+            (not dupes, f"data.{listing} names {dupes} more than once; names must be unique")
+        )
+    # Clips and stills share data/targets/ and outputs/: one namespace.
+    clips = [t.name for t in data.get("targets", [])] + [t.name for t in data.get("stills", [])]
+    shared = sorted({n for n in clips if clips.count(n) > 1})
+    rules.append(
+        (not shared, f"data.targets and data.stills both name {shared}; names must be unique")
+    )
+    return rules

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import pickle
 import shutil
 from pathlib import Path
 
 import torch
 from omegaconf import DictConfig, OmegaConf
+
+from pipeline.errors import UserError
 
 
 def fingerprint(cfg: DictConfig, faces_dir: Path, identities: list[str]) -> str:
@@ -34,6 +37,19 @@ def fingerprint(cfg: DictConfig, faces_dir: Path, identities: list[str]) -> str:
     return h.hexdigest()
 
 
+def load_checkpoint(path: Path) -> dict:
+    """A training checkpoint, loaded without running code: tensors, numbers, strings and
+    containers only (``weights_only``). A pickle that asks for anything else is refused."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise UserError(
+            f"{path} is not a checkpoint this project wrote ({first[:120]}); delete it "
+            "to train from the start."
+        ) from err
+
+
 def checkpoint_to_resume(folder: Path, fp: str, owner: bool = True) -> tuple[Path | None, int]:
     """(last.ckpt, its step) when it belongs to this run; else (None, 0).
 
@@ -43,8 +59,7 @@ def checkpoint_to_resume(folder: Path, fp: str, owner: bool = True) -> tuple[Pat
     """
     last, stamp = folder / "last.ckpt", folder / "fingerprint.txt"
     if last.is_file() and stamp.is_file() and stamp.read_text().strip() == fp:
-        step = torch.load(last, map_location="cpu", weights_only=False).get("global_step", 0)
-        return last, int(step)
+        return last, int(load_checkpoint(last).get("global_step", 0))
     if not owner:
         return None, 0
     if folder.exists():

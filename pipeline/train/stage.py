@@ -172,7 +172,8 @@ def train(
         warnings.filterwarnings("ignore", ".*isinstance.treespec, LeafSpec.*")
         # StepSampler continues from the restored step, which is what this warns about.
         warnings.filterwarnings("ignore", ".*dataloader is not resumable.*")
-        trainer.fit(module, dm, ckpt_path=ckpt)
+        # weights_only: a checkpoint is data, never code (load_checkpoint vetted it).
+        trainer.fit(module, dm, ckpt_path=ckpt, weights_only=True)
 
     if "val/loss" not in trainer.callback_metrics:  # max_steps below val_every
         trainer.validate(module, dm, verbose=False)
