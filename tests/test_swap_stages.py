@@ -22,8 +22,64 @@ def swapped(tmp_path_factory):
     repo = make_scratch_repo(tmp_path_factory.mktemp("swap") / "repo")
     commit_params(repo, "experiment=smoke")
     reads = repo.parent / "params_read.jsonl"
+    before = _tree(repo.parent)
     proc = run(["dvc", "repro"], repo, env={RECORD_ENV: str(reads)})
+    (repo.parent / "tree_before.json").write_text(json.dumps(before))
     return repo, proc
+
+
+def _tree(folder):
+    """Every file under ``folder``: relative path -> (size, mtime in ns)."""
+    return {
+        str(p.relative_to(folder)): [p.stat().st_size, p.stat().st_mtime_ns]
+        for p in folder.rglob("*")
+        if p.is_file()
+    }
+
+
+# Written by design outside dvc.yaml's outs: DVC's own files (and git's index, which
+# DVC's autostage updates), the MLflow store, the training checkpoint a killed run resumes
+# from, the project's signing key.
+BESIDE_OUTS = (
+    "dvc.lock",
+    ".dvc/",
+    ".git/",
+    "mlflow.db",
+    "mlartifacts/",
+    "checkpoints/",
+    ".facepipe/",
+)
+
+
+def test_no_stage_writes_outside_its_outputs_and_the_mlflow_store(swapped):
+    """Issue 14: whatever a stage writes is one of dvc.yaml's outs (or the few files
+    above), never a sibling of the project or a folder a name pointed at."""
+    repo, _ = swapped
+    before = json.loads((repo.parent / "tree_before.json").read_text())
+    after = _tree(repo.parent)
+    written = sorted(p for p, stat in after.items() if before.get(p) != stat)
+    stages = yaml.safe_load((repo / "dvc.yaml").read_text())["stages"]
+    outs = [
+        str(o if isinstance(o, str) else next(iter(o)))
+        for s in stages.values()
+        for key in ("outs", "metrics", "plots")
+        for o in s.get(key, [])
+    ]
+    repo_prefix = f"{repo.name}/"
+    stray = [
+        p
+        for p in written
+        if p not in ("params_read.jsonl", "tree_before.json")
+        and not (
+            p.startswith(repo_prefix)
+            and any(
+                p[len(repo_prefix) :] == o or p[len(repo_prefix) :].startswith(f"{o}/")
+                for o in outs
+            )
+        )
+        and not any(p.startswith(repo_prefix + b) for b in BESIDE_OUTS)
+    ]
+    assert written and not stray, stray
 
 
 def test_every_param_a_stage_reads_is_listed_in_dvc_yaml(swapped):
