@@ -15,9 +15,8 @@ import json
 import sys
 from pathlib import Path
 
-import cv2
-
 from pipeline.errors import UserError, run_entry_point
+from pipeline.io.image import read_image
 from pipeline.io.video import read_frames
 from pipeline.provenance import content_credentials
 from pipeline.provenance.watermark import Detector
@@ -35,10 +34,7 @@ def read_watermark(path: Path, max_frames: int = 0) -> dict:
 def _read_watermark(path: Path, max_frames: int) -> dict:
     detector = Detector()
     if path.suffix.lower() in IMAGE_SUFFIXES:
-        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if image is None:
-            raise UserError(f"image {path} cannot be read; check that it is an image file.")
-        detector.add(image)
+        detector.add(read_image(path))
     else:
         for i, frame in enumerate(read_frames(path)):
             if max_frames and i >= max_frames:

@@ -30,7 +30,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 from omegaconf import DictConfig
 from tqdm import tqdm
@@ -43,6 +42,7 @@ from pipeline.faces.detect import Face, FaceAnalyzer
 from pipeline.faces.follow import FaceFollower
 from pipeline.faces.mask import hull_mask
 from pipeline.faces.quality import hamming, phash, sharpness, yaw_degrees
+from pipeline.io.image import read_image
 from pipeline.io.video import VideoWriter, has_audio, probe, read_frames
 
 log = logging.getLogger("pipeline.collect")
@@ -118,9 +118,10 @@ def sampled_frames(
             if path.suffix.lower() not in IMAGE_SUFFIXES:
                 counts["not_media"] += 1
                 continue
-            image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-            if image is None:
-                log.warning("skipped %s: not a readable image", path)
+            try:
+                image = read_image(path)
+            except UserError as err:
+                log.warning("skipped %s", err)
                 counts["unreadable"] += 1
                 continue
             yield image, {"kind": "image", "file": str(path.relative_to(root))}
@@ -129,9 +130,10 @@ def sampled_frames(
 def reference_embedding(fa: FaceAnalyzer, root: Path, rel: str, what: str) -> np.ndarray | None:
     if not rel:
         return None
-    image = cv2.imread(str(root / rel), cv2.IMREAD_COLOR)
-    if image is None:
-        raise UserError(f"{what}: reference photo {root / rel} cannot be read.")
+    try:
+        image = read_image(root / rel)
+    except UserError as err:
+        raise UserError(f"{what}: reference photo: {err}") from err
     faces = fa.detect(image)
     if not faces:
         raise UserError(f"{what}: no face found in the reference photo {root / rel}.")

@@ -13,10 +13,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from pipeline.errors import UserError
+from pipeline.io.image import read_image
 from pipeline.io.video import VideoWriter, has_audio, read_frames
 
 
@@ -91,13 +91,6 @@ class Target:
             return
         for name in self.names():
             yield read_image(self.media / name)
-
-
-def read_image(path: Path) -> np.ndarray:
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise UserError(f"image {path} cannot be read; replace or remove it.")
-    return image
 
 
 def open_targets(targets_dir: Path) -> list[Target]:

@@ -20,7 +20,8 @@ from tqdm import tqdm
 
 from pipeline.faces.align import transform_points, warp_face
 from pipeline.faces.mask import hull_mask, skin_mask
-from pipeline.generate.targets import Target, read_image
+from pipeline.generate.targets import Target
+from pipeline.io.image import read_image
 from pipeline.io.sink import FrameSink
 from pipeline.io.video import read_frames
 from pipeline.refine import color

@@ -1,0 +1,80 @@
+"""Pictures someone handed us (issue 14): a decompression bomb is refused before a pixel
+is decoded; grey, alpha, 16-bit and CMYK files come back as 8-bit BGR; verify refuses
+what it cannot read in one sentence."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from pipeline.errors import UserError
+from pipeline.io.image import MAX_PIXELS, read_image
+from pipeline.verify import verify
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+
+def _bomb(path: Path, side: int = 30000) -> Path:
+    """A valid PNG of a few hundred bytes whose header claims side x side pixels."""
+    rows = b"".join(b"\x00" + bytes(side * 3) for _ in range(2))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0))
+        + _chunk(b"IDAT", zlib.compress(rows, 9))
+        + _chunk(b"IEND", b"")
+    )
+    return path
+
+
+def test_a_decompression_bomb_is_refused_by_its_header(tmp_path):
+    bomb = _bomb(tmp_path / "bomb.png")
+    assert bomb.stat().st_size < 100_000 and 30000**2 > MAX_PIXELS
+    with pytest.raises(UserError, match=r"bomb.png declares 30000x30000 pixels"):
+        read_image(bomb)
+    with pytest.raises(UserError, match=r"declares 30000x30000"):
+        verify(bomb)
+
+
+@pytest.mark.parametrize(
+    "kind", ["grey", "grey16", "rgb16", "rgba", "cmyk_jpeg", "palette", "wrong_extension"]
+)
+def test_unusual_pictures_come_back_as_8_bit_bgr(tmp_path, kind):
+    rng = np.random.default_rng(0)
+    rgb = rng.integers(0, 255, (40, 60, 3), np.uint8)
+    path = tmp_path / "pic.png"
+    if kind == "grey":
+        cv2.imwrite(str(path), rgb[..., 0])
+    elif kind == "grey16":
+        cv2.imwrite(str(path), rgb[..., 0].astype(np.uint16) * 257)
+    elif kind == "rgb16":
+        cv2.imwrite(str(path), rgb.astype(np.uint16) * 257)
+    elif kind == "rgba":
+        cv2.imwrite(str(path), np.dstack([rgb, np.full((40, 60), 128, np.uint8)]))
+    elif kind == "cmyk_jpeg":
+        path = tmp_path / "pic.jpg"
+        Image.fromarray(rgb).convert("CMYK").save(path)
+    elif kind == "palette":
+        Image.fromarray(rgb).convert("P").save(path)
+    else:  # a JPEG named .png
+        Image.fromarray(rgb).save(path, format="JPEG")
+    image = read_image(path)
+    assert image.dtype == np.uint8 and image.shape == (40, 60, 3), (kind, image.shape)
+
+
+@pytest.mark.parametrize("content", [b"", b"hello world", b"\x89PNG\r\n\x1a\n" + b"\x00" * 40])
+def test_a_file_that_is_no_picture_is_one_sentence(tmp_path, content):
+    path = tmp_path / "broken.png"
+    path.write_bytes(content)
+    with pytest.raises(UserError, match=r"broken.png cannot be read"):
+        read_image(path)
+    with pytest.raises(UserError):
+        verify(path)
