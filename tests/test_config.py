@@ -177,3 +177,19 @@ def test_an_escaping_name_writes_nothing_anywhere(tmp_path):
     lines = proc.stderr.strip().splitlines()
     assert lines == [lines[-1]] and "data.identities[0].name" in lines[0], proc.stderr
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_a_number_that_is_not_finite_is_refused_by_key(tmp_path, value):
+    path = _params(tmp_path, lambda r: r["train"].update(dssim_weight=value))
+    with pytest.raises(UserError, match=r"train.dssim_weight is .*: numbers must be finite"):
+        load_params(path)
+
+
+def test_a_mapping_where_a_list_belongs_is_refused_by_key(tmp_path):
+    path = _params(tmp_path, lambda r: r["model"].update(decoder_dims={}))
+    with pytest.raises(UserError, match=r"'model.decoder_dims' has a value of the wrong kind"):
+        load_params(path)
+    path = _params(tmp_path, lambda r: r["detector"].update(kind=["hog"]))
+    with pytest.raises(UserError, match=r"'detector.kind' is \['hog'\], expected one of"):
+        load_params(path)

@@ -21,7 +21,7 @@ from omegaconf import Container, DictConfig, OmegaConf
 from omegaconf.basecontainer import BaseContainer
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException, ValidationError
 
-from pipeline.config.rules import enforce, name_rules
+from pipeline.config.rules import enforce, finite_rules, name_rules
 from pipeline.config.schema import GROUP_SCHEMAS, Config
 from pipeline.errors import UserError
 
@@ -31,7 +31,7 @@ def _schema_for(group: str, section: Any, source: str) -> DictConfig:
     if not isinstance(section, dict):
         raise UserError(f"{source}: '{group}' must be a mapping of keys; fix it in conf/{group}/.")
     choice = section.get(key)
-    if choice not in choices:
+    if not isinstance(choice, str) or choice not in choices:
         known = ", ".join(sorted(choices))
         raise UserError(
             f"{source}: '{group}.{key}' is {choice!r}, expected one of: {known}; "
@@ -53,7 +53,7 @@ def validate(raw: Any, source: str = "params.yaml") -> DictConfig:
         cfg = OmegaConf.merge(base, raw)
     except ConfigKeyError as err:
         raise UserError(
-            f"{source}: unknown key '{err.full_key}'; remove it or fix its spelling "
+            f"{source}: unknown key {err.full_key!r}; remove it or fix its spelling "
             f"(the known keys are in pipeline/config/schema.py)."
         ) from err
     except ValidationError as err:
@@ -63,13 +63,32 @@ def validate(raw: Any, source: str = "params.yaml") -> DictConfig:
             f"fix the value in conf/ or with '-S'."
         ) from err
     except OmegaConfBaseException as err:
-        raise UserError(f"{source}: {err.msg.splitlines()[0]} (at '{err.full_key}').") from err
+        key = err.full_key or _first_bad_key(base, raw) or "?"
+        raise UserError(
+            f"{source}: {key!r} has a value of the wrong kind ({err.msg.splitlines()[0]}); "
+            "fix the value in conf/ or with '-S'."
+        ) from err
     missing = sorted(OmegaConf.missing_keys(cfg))
     if missing:
         raise UserError(f"{source}: '{missing[0]}' has no value; set it in conf/ or with '-S'.")
     enforce(name_rules(cfg.data), f"{source}: ", "rename it")
+    enforce(finite_rules(cfg), f"{source}: ")
     OmegaConf.set_readonly(cfg, True)
     return cfg
+
+
+def _first_bad_key(base: DictConfig, raw: dict, prefix: str = "") -> str | None:
+    """The dotted key whose value OmegaConf cannot merge (its errors name none when a
+    mapping meets a list), found by merging one key at a time."""
+    for k, v in raw.items():
+        try:
+            OmegaConf.merge(base, {k: v})
+        except OmegaConfBaseException:
+            sub = base.get(k) if isinstance(base, DictConfig) else None
+            if isinstance(v, dict) and isinstance(sub, DictConfig):
+                return _first_bad_key(sub, v, f"{prefix}{k}.") or f"{prefix}{k}"
+            return f"{prefix}{k}"
+    return None
 
 
 def _locate(raw: Any, key: str, msg: str) -> str:

@@ -3,9 +3,12 @@ checked by one helper so every stage refuses a bad value the same way, before an
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from typing import Any
+
+from omegaconf import DictConfig, ListConfig
 
 from pipeline.errors import UserError
 
@@ -55,4 +58,18 @@ def name_rules(data: Any) -> list[Rule]:
     rules.append(
         (not shared, f"data.targets and data.stills both name {shared}; names must be unique")
     )
+    return rules
+
+
+def finite_rules(node: Any, prefix: str = "") -> list[Rule]:
+    """No number in the config is NaN or infinite: none of them means anything a stage
+    could use, and one would surface as NaN losses or a crash far from the key."""
+    rules: list[Rule] = []
+    items = node.items() if hasattr(node, "items") else enumerate(node)
+    for k, v in items:
+        key = f"{prefix}[{k}]" if isinstance(k, int) else f"{prefix}{'.' if prefix else ''}{k}"
+        if isinstance(v, float):
+            rules.append((math.isfinite(v), f"{key} is {v}: numbers must be finite"))
+        elif isinstance(v, (DictConfig, ListConfig, dict, list)):
+            rules += finite_rules(v, key)
     return rules
