@@ -66,6 +66,12 @@ def _params(tmp_path: Path, edit) -> Path:
     return path
 
 
+def _refused(tmp_path: Path, edit, pattern: str) -> None:
+    """params.yaml with ``edit`` applied is refused with a message matching ``pattern``."""
+    with pytest.raises(UserError, match=pattern):
+        load_params(_params(tmp_path, edit))
+
+
 def test_load_params_names_an_unknown_key(tmp_path):
     path = _params(tmp_path, lambda r: r["data"].update(frame_sise=3))
     with pytest.raises(UserError, match=r"unknown key 'data.frame_sise'"):
@@ -150,18 +156,16 @@ def _rename_a(raw: dict, name: str) -> None:
 
 @pytest.mark.parametrize("name", ["../../evil", "a/b", ".hidden", "", "x..y", "-dash", "a b"])
 def test_a_name_that_is_not_a_safe_slug_is_refused_by_key(tmp_path, name):
-    path = _params(tmp_path, lambda r: _rename_a(r, name))
-    with pytest.raises(UserError, match=r"data\.identities\[0\]\.name is .* must start"):
-        load_params(path)
+    _refused(
+        tmp_path, lambda r: _rename_a(r, name), r"data\.identities\[0\]\.name is .* must start"
+    )
 
 
 def test_names_must_be_unique_within_their_list(tmp_path):
-    path = _params(tmp_path, lambda r: r["data"]["targets"][0].update(name="a_stills"))
-    with pytest.raises(UserError, match=r"data.stills|data.targets"):
-        load_params(path)
-    path = _params(tmp_path, lambda r: r["data"]["identities"][1].update(name="synth_a"))
-    with pytest.raises(UserError, match=r"data.identities names \['synth_a'\] more than once"):
-        load_params(path)
+    clash = r"data.targets and data.stills both name \['a_stills'\]"
+    _refused(tmp_path, lambda r: r["data"]["targets"][0].update(name="a_stills"), clash)
+    twice = r"data.identities names \['synth_a'\] more than once"
+    _refused(tmp_path, lambda r: r["data"]["identities"][1].update(name="synth_a"), twice)
 
 
 @pytest.mark.slow
@@ -181,15 +185,12 @@ def test_an_escaping_name_writes_nothing_anywhere(tmp_path):
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
 def test_a_number_that_is_not_finite_is_refused_by_key(tmp_path, value):
-    path = _params(tmp_path, lambda r: r["train"].update(dssim_weight=value))
-    with pytest.raises(UserError, match=r"train.dssim_weight is .*: numbers must be finite"):
-        load_params(path)
+    edit = lambda r: r["train"].update(dssim_weight=value)  # noqa: E731
+    _refused(tmp_path, edit, r"train.dssim_weight is .*: numbers must be finite")
 
 
 def test_a_mapping_where_a_list_belongs_is_refused_by_key(tmp_path):
-    path = _params(tmp_path, lambda r: r["model"].update(decoder_dims={}))
-    with pytest.raises(UserError, match=r"'model.decoder_dims' has a value of the wrong kind"):
-        load_params(path)
-    path = _params(tmp_path, lambda r: r["detector"].update(kind=["hog"]))
-    with pytest.raises(UserError, match=r"'detector.kind' is \['hog'\], expected one of"):
-        load_params(path)
+    wrong_kind = r"'model.decoder_dims' has a value of the wrong kind"
+    _refused(tmp_path, lambda r: r["model"].update(decoder_dims={}), wrong_kind)
+    listed = r"'detector.kind' is \['hog'\], expected one of"
+    _refused(tmp_path, lambda r: r["detector"].update(kind=["hog"]), listed)
