@@ -1,20 +1,24 @@
-"""Pictures someone handed us (issue 14): a decompression bomb is refused before a pixel
-is decoded; grey, alpha, 16-bit and CMYK files come back as 8-bit BGR; verify refuses
-what it cannot read in one sentence."""
+"""Media someone handed us (issue 14): a decompression bomb is refused before a pixel is
+decoded; grey, alpha, 16-bit and CMYK pictures come back as 8-bit BGR; verify refuses what
+it cannot read in one sentence; a rotated phone clip reads upright, 10-bit 4:4:4 reads as
+8-bit, an audio-only file is one sentence, and a clip with two audio streams keeps sound."""
 
 from __future__ import annotations
 
 import struct
+import subprocess
 import zlib
 from pathlib import Path
 
 import cv2
+import imageio_ffmpeg
 import numpy as np
 import pytest
 from PIL import Image
 
 from pipeline.errors import UserError
 from pipeline.io.image import MAX_PIXELS, read_image
+from pipeline.io.video import VideoWriter, has_audio, probe, read_frames
 from pipeline.verify import verify
 
 
@@ -78,3 +82,54 @@ def test_a_file_that_is_no_picture_is_one_sentence(tmp_path, content):
         read_image(path)
     with pytest.raises(UserError):
         verify(path)
+
+
+def _ffmpeg(*args: str) -> None:
+    exe = imageio_ffmpeg.get_ffmpeg_exe()
+    subprocess.run([exe, "-loglevel", "error", "-y", *args], check=True)
+
+
+def _testsrc(path: Path, *codec: str, size: str = "160x120") -> Path:
+    _ffmpeg("-f", "lavfi", "-i", f"testsrc=size={size}:rate=25", "-t", "0.4", *codec, str(path))
+    return path
+
+
+def test_a_phone_clip_with_rotation_metadata_is_read_upright(tmp_path):
+    plain = _testsrc(tmp_path / "plain.mp4", "-c:v", "libx264", "-pix_fmt", "yuv420p")
+    rotated = tmp_path / "rotated.mp4"
+    _ffmpeg("-display_rotation", "90", "-i", str(plain), "-c", "copy", str(rotated))
+    upright = next(iter(read_frames(plain)))
+    frame = next(iter(read_frames(rotated)))
+    assert frame.shape == (160, 120, 3)
+    assert np.abs(frame.astype(int) - np.rot90(upright, 1)).mean() < 1
+
+
+def test_ten_bit_444_video_is_read_as_8_bit_bgr(tmp_path):
+    clip = _testsrc(tmp_path / "tenbit.mp4", "-c:v", "libx264", "-pix_fmt", "yuv444p10le")
+    frames = list(read_frames(clip))
+    assert len(frames) == 10 and frames[0].dtype == np.uint8 and frames[0].shape == (120, 160, 3)
+
+
+def test_an_audio_only_file_is_one_sentence(tmp_path):
+    clip = tmp_path / "voice.mp4"
+    _ffmpeg("-f", "lavfi", "-i", "sine=frequency=440", "-t", "0.5", "-c:a", "aac", str(clip))
+    with pytest.raises(UserError, match=r"voice.mp4 cannot be decoded"):
+        list(read_frames(clip))
+
+
+def test_a_clip_with_two_audio_streams_keeps_its_sound(tmp_path):
+    video = _testsrc(tmp_path / "v.mp4", "-c:v", "libx264", "-pix_fmt", "yuv420p")
+    two = tmp_path / "two_audio.mp4"
+    tone = "sine=frequency={}:duration=0.4"
+    _ffmpeg(
+        *("-i", str(video), "-f", "lavfi", "-i", tone.format(440), "-f", "lavfi"),
+        *("-i", tone.format(660), "-map", "0:v", "-map", "1:a", "-map", "2:a"),
+        *("-c:v", "copy", "-c:a", "aac", str(two)),
+    )
+    assert [s["type"] for s in probe(two)["streams"]] == ["video", "audio", "audio"]
+    frames = list(read_frames(two))
+    out = tmp_path / "out.mp4"
+    with VideoWriter(out, (160, 120), 25, 23, audio_path=two, audio_codec="copy") as writer:
+        for frame in frames:
+            writer.write(frame)
+    assert has_audio(out) and len(list(read_frames(out))) == len(frames)
