@@ -86,7 +86,7 @@ def render_gallery(data: DictConfig, ev: DictConfig) -> Gallery:
 
 
 def _augment(
-    x: torch.Tensor, g: torch.Generator, tint: float = 0.0, blur: float = 0.0
+    x: torch.Tensor, g: torch.Generator, tint: float = 0.0, blur: float = 0.0, noise: float = 0.0
 ) -> torch.Tensor:
     """Brightness/contrast jitter and shifts of up to 2 pixels: what H.264 and alignment
     noise do to a frame, so the evaluators do not key on pixel-exact renders. ``tint``:
@@ -94,7 +94,9 @@ def _augment(
     on its skin tone, which colour transfer takes from the target. ``blur``: a Gaussian of
     up to that sigma (crop pixels) on half the batch, so identity rests on the shape of
     the eyes, nose and mouth rather than on pixel-level skin texture that any resampling
-    or encoder softens."""
+    or encoder softens. ``noise``: Gaussian pixel noise of a standard deviation up to that
+    many grey levels, so the provenance watermark every output carries (+-3 levels, a
+    different pattern per run) or a camera's grain cannot move the read."""
     b = x.shape[0]
     if blur > 0:
         sigma = (torch.rand(b, generator=g) * blur).clamp_(min=0.05)
@@ -105,7 +107,12 @@ def _augment(
         gain = gain * (1 + (torch.rand(b, 3, 1, 1, generator=g) * 2 - 1) * tint)
     bias = (torch.rand(b, 1, 1, 1, generator=g) - 0.5) * 0.1
     dx, dy = (int(v) for v in torch.randint(-2, 3, (2,), generator=g))
-    return (torch.roll(x, (dy, dx), (2, 3)) * gain + bias).clamp_(0, 1)
+    x = torch.roll(x, (dy, dx), (2, 3)) * gain + bias
+    if noise > 0:
+        x = x + torch.randn(x.shape, generator=g) * (
+            torch.rand(b, 1, 1, 1, generator=g) * noise / 255
+        )
+    return x.clamp_(0, 1)
 
 
 def train_net(
@@ -117,6 +124,7 @@ def train_net(
     desc: str,
     tint: float = 0.0,
     blur: float = 0.0,
+    noise: float = 0.0,
 ) -> EvalNet:
     """Cross-entropy when ``classes`` > 0, else L1 regression of ``targets``."""
     torch.manual_seed(seed)
@@ -129,7 +137,7 @@ def train_net(
     net.train()
     for _ in tqdm(range(ev.steps), desc=desc, unit="step"):
         idx = torch.randint(0, len(x_all), (ev.batch_size,), generator=g)
-        x = _augment(x_all[idx], g, tint, blur)
+        x = _augment(x_all[idx], g, tint, blur, noise)
         with torch.autocast("cpu", dtype=torch.bfloat16):
             out = net(x)
         out = out.float()
@@ -170,6 +178,7 @@ def build_evaluators(g: Gallery, ev: DictConfig, seed: int) -> tuple[Evaluators,
         "evaluators: identity",
         ev.identity_tint,
         ev.identity_blur,
+        ev.identity_noise,
     )
     norm = ((g.performance - _LOW) / _SPAN).astype(np.float32)
     perf_net = train_net(

@@ -61,6 +61,7 @@ def check_config(ev: DictConfig) -> None:
         (ev.width >= 4, "evaluate.width must be at least 4"),
         (0 <= ev.identity_tint < 1, "evaluate.identity_tint must be in [0, 1)"),
         (0 <= ev.identity_blur <= 3, "evaluate.identity_blur must be in [0, 3]"),
+        (0 <= ev.identity_noise <= 32, "evaluate.identity_noise must be in [0, 32] grey levels"),
     ]
     enforce(rules)
 
