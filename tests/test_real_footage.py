@@ -15,7 +15,8 @@ from omegaconf import OmegaConf
 from bench import footage
 from pipeline.collect.folder import check_consent, collect_identity
 from pipeline.config.compose import compose_conf
-from pipeline.config.load import RECORD_ENV, validate
+from pipeline.config.load import validate
+from pipeline.config.read_log import RECORD_ENV
 from pipeline.errors import UserError
 from pipeline.faces.align import alignment_matrix, transform_points
 from pipeline.faces.detect import FaceAnalyzer

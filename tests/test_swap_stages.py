@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import yaml
 
-from pipeline.config.load import RECORD_ENV
+from pipeline.config.read_log import RECORD_ENV
 from pipeline.io.video import probe
 from tests.helpers import commit_params, make_scratch_repo, mlflow_runs, run, unlisted_params
 

@@ -8,19 +8,15 @@ here, before any work, and a problem becomes a ``UserError`` naming the key.
 
 from __future__ import annotations
 
-import atexit
-import json
 import os
-import re
-import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
-from omegaconf import Container, DictConfig, OmegaConf
-from omegaconf.basecontainer import BaseContainer
+from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException, ValidationError
 
+from pipeline.config.read_log import RECORD_ENV, record_reads
 from pipeline.config.rules import enforce, finite_rules, name_rules
 from pipeline.config.schema import GROUP_SCHEMAS, Config
 from pipeline.errors import UserError
@@ -115,53 +111,6 @@ def _locate(raw: Any, key: str, msg: str) -> str:
     return found[0] if found and "." not in key else key
 
 
-# Set to a file path, every stage appends the params keys it reads (one JSON line per
-# process); tests/test_params_listed.py compares them with each stage's params in dvc.yaml.
-RECORD_ENV = "FACEPIPE_RECORD_PARAMS"
-
-
-def _record_reads(cfg: DictConfig, log: Path) -> None:
-    """Record the dotted key of every leaf value read from ``cfg`` in this process.
-
-    OmegaConf has no read hook, so the one method every attribute, item and list read
-    resolves through is wrapped. Whole-group copies (``OmegaConf.to_container``, used to
-    log params to MLflow and to hash them into the provenance record) are not reads of a
-    value the stage computes with, and are not recorded.
-    """
-    if getattr(BaseContainer._resolve_with_default, "_recording", False):
-        return
-    keys: set[str] = set()
-    copying = [0]  # depth of to_container calls in progress: their reads are not recorded
-    original, to_container = BaseContainer._resolve_with_default, OmegaConf.to_container
-
-    def recording(self, key, value, default_value=None):
-        out = original(self, key, value, default_value)
-        if not copying[0] and not isinstance(out, Container) and self._get_root() is cfg:
-            keys.add(re.sub(r"\[-?\d+\]", "", self._get_full_key(key)))
-        return out
-
-    def copy(*args, **kwargs):
-        copying[0] += 1
-        try:
-            return to_container(*args, **kwargs)
-        finally:
-            copying[0] -= 1
-
-    recording._recording = True
-    BaseContainer._resolve_with_default = recording
-    OmegaConf.to_container = staticmethod(copy)
-    main = Path(sys.argv[0]).resolve()
-    root = Path(__file__).resolve().parents[2]
-    module = ".".join(main.parent.relative_to(root).parts) if main.is_relative_to(root) else ""
-    cmd = " ".join(["python -m", module, *sys.argv[1:]] if module else sys.argv)
-
-    def write() -> None:
-        with log.open("a", encoding="utf-8") as f:
-            f.write(json.dumps({"cmd": cmd, "keys": sorted(keys)}) + "\n")
-
-    atexit.register(write)
-
-
 def load_params(path: str | Path = "params.yaml") -> DictConfig:
     """The validated, read-only config in ``path``."""
     path = Path(path)
@@ -175,7 +124,7 @@ def load_params(path: str | Path = "params.yaml") -> DictConfig:
         raise UserError(f"{path} is not valid YAML ({err.problem}); fix or regenerate it.") from err
     cfg = validate(raw, str(path))
     if os.environ.get(RECORD_ENV):  # after validation, which reads every key
-        _record_reads(cfg, Path(os.environ[RECORD_ENV]))
+        record_reads(cfg, Path(os.environ[RECORD_ENV]))
     return cfg
 
 
