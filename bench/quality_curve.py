@@ -57,6 +57,7 @@ BEFORE = [
     "train.mouth_weight=2.0",
     "train.max_steps=1800",
     "train.init=''",
+    "train.true_face_weight=0.0",
 ]
 RECIPES = {"current": [], "before": BEFORE}
 FIGURES = (

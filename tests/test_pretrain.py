@@ -75,3 +75,33 @@ def test_make_pretrain_remakes_the_frozen_stage(scratch_repo: Path):
     trained = run(["dvc", "repro", "train"], repo)
     assert "Running stage 'pretrain'" not in trained.stdout
     assert json.loads((repo / "reports/train.json").read_text())["steps"] == 6
+
+
+def test_only_the_named_parts_start_from_the_pretrained_weights(tmp_path):
+    cfg = smoke_cfg()
+    torch.manual_seed(1)
+    export_model(
+        build_model(cfg.model),
+        tmp_path,
+        {"model": OmegaConf.to_container(cfg.model), "coverage": cfg.data.coverage},
+    )
+    saved = load_file(str(tmp_path / "model.safetensors"))
+    torch.manual_seed(2)
+    model = build_model(cfg.model)
+    fresh = {k: v.clone() for k, v in model.state_dict().items()}
+    load_initial_weights(model, tmp_path, cfg.model, cfg.data.coverage, ["encoder", "inter"])
+    for k, v in model.state_dict().items():
+        want = saved[k] if k.split(".")[0] in ("encoder", "inter") else fresh[k]
+        assert torch.equal(v, want), k
+
+
+def test_unknown_parts_are_refused_by_key(tmp_path):
+    from pipeline.train.stage import check_config
+
+    cfg = smoke_cfg("train.freeze=[encoder, nose]")
+    with pytest.raises(
+        UserError,
+        match=r"train.freeze entry is 'nose', expected one of: "
+        r"encoder, inter, decoders",
+    ):
+        check_config(cfg, ["a", "b"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import signal
@@ -268,6 +269,55 @@ def test_patch_gan_trains_both_sides(faces_dir):
     losses = module.losses(batch)
     losses["synth_a/discriminator"].backward()
     assert all(p.grad is None or not p.grad.any() for p in module.model.parameters())
+
+
+@pytest.mark.parametrize("arch", ["df", "liae"])
+def test_the_parts_table_names_each_architectures_modules(arch):
+    from pipeline.train.models.swap import PARTS
+
+    model = build_model(smoke_cfg(f"model.arch={arch}").model)
+    assert tuple(name for name, _ in model.named_children()) == PARTS[arch]
+
+
+def test_true_face_pushes_the_codes_apart_only_through_the_encoder(faces_dir):
+    cfg = smoke_cfg("train.true_face_weight=0.1", "train.max_steps=3")
+    names = [i.name for i in cfg.data.identities]
+    dm = FaceDataModule(faces_dir, names, cfg.model.input_size, cfg.train, cfg.seed)
+    dm.setup()
+    module = SwapModule(build_model(cfg.model), cfg.train, names)
+    batch = next(iter(dm.train_dataloader()))
+    losses = module.losses(batch)
+    assert {"true_face", "code_discriminator"} <= set(losses)
+    losses["loss"].backward()
+    assert all(p.grad is not None for p in module.code_discriminator.parameters())
+    assert module.model.encoder[0][0].weight.grad.any()
+    # The encoder's term moves the encoder and inter, never the discriminator or a decoder.
+    module.zero_grad()
+    module.losses(batch)["true_face"].backward()
+    assert all(p.grad is None or not p.grad.any() for p in module.code_discriminator.parameters())
+    assert all(p.grad is None or not p.grad.any() for p in module.model.decoders.parameters())
+    assert module.model.encoder[0][0].weight.grad.any()
+    # The discriminator's term moves only the discriminator.
+    module.zero_grad()
+    module.losses(batch)["code_discriminator"].backward()
+    assert all(p.grad is None or not p.grad.any() for p in module.model.parameters())
+
+
+def test_a_discriminator_that_cannot_tell_costs_the_encoder_least():
+    from pipeline.train.losses import code_losses
+
+    codes = [torch.randn(4, 8, 4, 4) for _ in range(2)]
+    blind = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(128, 2))
+    torch.nn.init.zeros_(blind[1].weight)
+    torch.nn.init.zeros_(blind[1].bias)
+    g, d = code_losses(blind, codes)
+    assert g.item() == pytest.approx(math.log(2))
+    assert d.item() == pytest.approx(math.log(2))
+    sure = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(128, 2))
+    with torch.no_grad():
+        sure[1].weight.zero_()
+        sure[1].bias.copy_(torch.tensor([5.0, -5.0]))
+    assert code_losses(sure, codes)[0].item() > g.item()
 
 
 def test_exported_model_loads_into_the_same_network(tmp_path):

@@ -157,7 +157,7 @@ class AugmentConf:
 @dataclass
 class TrainConf:
     batch_size: int = 16
-    max_steps: int = 1800
+    max_steps: int = 1500
     lr: float = 1.0e-3
     betas: list[float] = field(default_factory=lambda: [0.5, 0.999])
     weight_decay: float = 0.0
@@ -170,6 +170,12 @@ class TrainConf:
     ema: float = 0.995  # > 0: decay of an exponential moving average of the weights, exported
     # A folder of starting weights (the pretrain stage's); "": from random weights.
     init: str = "pretrained"
+    # Which of the model's parts (its top-level modules: encoder, inter, decoders for DF)
+    # start from ``init``; the others start from random weights (faceswap loads only the
+    # encoder of another model).
+    init_parts: list[str] = field(default_factory=lambda: ["encoder", "inter", "decoders"])
+    # Parts whose weights stay as they started (faceswap's --freeze-weights).
+    freeze: list[str] = field(default_factory=list)
     grad_clip: float = 1.0  # max gradient norm; 0 disables
     loss: str = "l1"  # l1 | mse, the per-pixel term
     dssim_weight: float = 1.0
@@ -179,6 +185,9 @@ class TrainConf:
     background_weight: float = 0.1  # loss weight outside the face mask
     gan_weight: float = 0.0  # > 0 adds a least-squares patch-GAN loss (pix2pix PatchGAN)
     gan_dims: list[int] = field(default_factory=lambda: [32, 64, 128])
+    # > 0 (DF only): DeepFaceLab's "true face", a code discriminator the encoder must
+    # leave guessing whose face it encoded (pipeline/train/losses.py: code_losses).
+    true_face_weight: float = 0.01
     val_fraction: float = 0.05
     val_every: int = 200  # steps
     checkpoint_every: int = 100  # steps

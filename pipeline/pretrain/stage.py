@@ -94,6 +94,8 @@ def pretrain_config(cfg: DictConfig) -> DictConfig:
             "polish_share": 0.0,
             "ema": 0.0,
             "init": "",
+            # Both decoders learn the whole pool: there is no pair to tell apart.
+            "true_face_weight": 0.0,
             "val_every": max(1, min(500, p.steps)),
             "checkpoint_every": max(1, min(200, p.steps)),
             "preview_every": max(1, min(1000, p.steps)),

@@ -39,9 +39,16 @@ def load_model(folder: Path, device: str = "cpu") -> tuple[nn.Module, dict]:
     return model.to(torch.device(device)).eval(), meta
 
 
-def load_initial_weights(model: nn.Module, folder: Path, cfg: DictConfig, coverage: float) -> None:
-    """Start ``model`` from the weights in ``folder`` (the pretrain stage's), which must
-    have been trained for the same network and crops."""
+def load_initial_weights(
+    model: nn.Module,
+    folder: Path,
+    cfg: DictConfig,
+    coverage: float,
+    parts: list[str] | tuple[str, ...] | None = None,
+) -> None:
+    """Start ``model`` (or only its top-level modules ``parts``) from the weights in
+    ``folder`` (the pretrain stage's), which must have been trained for the same network
+    and crops."""
     meta_path, weights = folder / META, folder / WEIGHTS
     if not meta_path.is_file() or not weights.is_file():
         raise UserError(
@@ -58,6 +65,11 @@ def load_initial_weights(model: nn.Module, folder: Path, cfg: DictConfig, covera
             "scratch."
         )
     state = load_file(str(weights))
+    if parts is not None:
+        state = {k: v for k, v in state.items() if k.split(".", 1)[0] in parts}
+        # The parts left out keep the random weights the model was built with.
+        own = model.state_dict()
+        state = {k: own[k] for k in own if k.split(".", 1)[0] not in parts} | state
     try:
         model.load_state_dict({k: v.float() for k, v in state.items()})
     except RuntimeError as err:  # e.g. another number of identities (decoders)

@@ -7,6 +7,7 @@ channel 0 the eyes and channel 1 the mouth.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from kornia.metrics import ssim
 from omegaconf import DictConfig
 from torch import nn
@@ -77,3 +78,21 @@ def gan_losses(
     g_adv = torch.mean((functional_call(disc, frozen, (fake,)) - 1) ** 2)
     d_loss = torch.mean((disc(real) - 1) ** 2) + torch.mean(disc(fake.detach()) ** 2)
     return g_adv, 0.5 * d_loss
+
+
+def code_losses(disc: nn.Module, codes: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    """DeepFaceLab's "true face" as domain confusion: (encoder's term, discriminator's).
+
+    ``codes[k]`` are the shared codes of identity k's faces. The discriminator learns to
+    tell whose face a code came from; the encoder is pushed toward codes it cannot tell
+    apart (cross-entropy against the uniform guess), so the decoder of the new identity
+    is trained on codes distributed like those of the faces it will be given to swap.
+    Weights and codes are detached the same way as in ``gan_losses``.
+    """
+    frozen = {k: v.detach() for k, v in disc.named_parameters()}
+    g_terms, d_terms = [], []
+    for k, code in enumerate(codes):
+        g_terms.append(-F.log_softmax(functional_call(disc, frozen, (code,)), 1).mean())
+        label = torch.full((len(code),), k, dtype=torch.long, device=code.device)
+        d_terms.append(F.cross_entropy(disc(code.detach()), label))
+    return torch.stack(g_terms).mean(), torch.stack(d_terms).mean()

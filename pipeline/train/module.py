@@ -12,8 +12,8 @@ from omegaconf import DictConfig, OmegaConf
 from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-from pipeline.train.losses import gan_losses, swap_losses
-from pipeline.train.models.discriminator import PatchDiscriminator
+from pipeline.train.losses import code_losses, gan_losses, swap_losses
+from pipeline.train.models.discriminator import CodeDiscriminator, PatchDiscriminator
 
 
 def to_float(images: torch.Tensor) -> torch.Tensor:
@@ -34,6 +34,13 @@ class SwapModule(pl.LightningModule):
         self.discriminator = (
             PatchDiscriminator(list(train.gan_dims)).to(memory_format=torch.channels_last)
             if train.gan_weight > 0
+            else None
+        )
+        # DF only, as in DeepFaceLab: LIAE's decoders already read one shared code.
+        channels = getattr(model, "code_channels", None)
+        self.code_discriminator = (
+            CodeDiscriminator(channels, len(identities))
+            if train.true_face_weight > 0 and channels is not None
             else None
         )
         # The averaged weights live in the module, so checkpoints carry them and a
@@ -67,8 +74,13 @@ class SwapModule(pl.LightningModule):
         """Loss terms per identity ('<name>/<term>') and the overall 'loss'."""
         out: dict[str, torch.Tensor] = {}
         total = 0.0
+        codes = []
         for k, name in enumerate(self.identities):
-            pred, pred_mask = self.model(to_float(batch["input"][:, k]), k)
+            if self.code_discriminator is not None:
+                codes.append(self.model.encode(to_float(batch["input"][:, k])))
+                pred, pred_mask = self.model.decode(codes[-1], k)
+            else:
+                pred, pred_mask = self.model(to_float(batch["input"][:, k]), k)
             target = to_float(batch["target"][:, k])
             terms = swap_losses(
                 pred, pred_mask, target, batch["mask"][:, k], batch["priority"][:, k], self.cfg
@@ -80,6 +92,12 @@ class SwapModule(pl.LightningModule):
                 )
             out |= {f"{name}/{t}": v for t, v in terms.items()}
             total = total + terms["total"]
+        if codes:
+            out["true_face"], out["code_discriminator"] = code_losses(
+                self.code_discriminator, codes
+            )
+            total = total + self.cfg.true_face_weight * out["true_face"]
+            total = total + out["code_discriminator"]
         out["loss"] = total
         return out
 
@@ -98,8 +116,9 @@ class SwapModule(pl.LightningModule):
     def configure_optimizers(self):
         cfg = self.cfg
         groups = [{"params": self.model.parameters()}]
-        if self.discriminator is not None:
-            groups.append({"params": self.discriminator.parameters()})
+        for disc in (self.discriminator, self.code_discriminator):
+            if disc is not None:
+                groups.append({"params": disc.parameters()})
         opt = torch.optim.AdamW(
             groups, lr=cfg.lr, betas=tuple(cfg.betas), weight_decay=cfg.weight_decay
         )

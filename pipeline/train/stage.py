@@ -24,7 +24,7 @@ from pipeline.tracking import stage_run, tracking_uri
 from pipeline.train.callbacks import AtomicCheckpoint, PreviewLogger
 from pipeline.train.data import FaceDataModule
 from pipeline.train.export import export_model, load_initial_weights
-from pipeline.train.models.swap import build_model
+from pipeline.train.models.swap import PARTS, build_model
 from pipeline.train.module import SwapModule
 from pipeline.train.resume import checkpoint_to_resume, fingerprint
 
@@ -82,7 +82,14 @@ def check_config(cfg: DictConfig, identities: list[str]) -> None:
         choice(t.loss, ("l1", "mse"), "train.loss"),
         (0 <= t.val_fraction < 0.5, "train.val_fraction must be in [0, 0.5)"),
         (len(identities) >= 2, "data.identities must name at least two identities"),
+        (t.true_face_weight >= 0, "train.true_face_weight must be at least 0"),
     ]
+    if (
+        isinstance(cfg.model.arch, str) and cfg.model.arch in PARTS
+    ):  # an unknown arch is refused where the model is built
+        for key in ("init_parts", "freeze"):
+            for part in t[key]:
+                rules.append(choice(part, PARTS[cfg.model.arch], f"train.{key} entry"))
     enforce(rules)
 
 
@@ -123,7 +130,11 @@ def train(
     dm.setup()
     model = build_model(cfg.model, len(identities))
     if cfg.train.init:
-        load_initial_weights(model, Path(cfg.train.init), cfg.model, dm.coverage)
+        parts = list(cfg.train.init_parts)
+        load_initial_weights(model, Path(cfg.train.init), cfg.model, dm.coverage, parts)
+    model.requires_grad_(True)
+    for part in cfg.train.freeze:
+        getattr(model, part).requires_grad_(False)
     module = SwapModule(model, cfg.train, identities)
 
     fp = fingerprint(cfg, faces_dir, identities)

@@ -1,4 +1,5 @@
-"""A patch discriminator (pix2pix's PatchGAN): one realness score per image patch."""
+"""Discriminators: a patch discriminator on images (pix2pix's PatchGAN), and a code
+discriminator on the shared code (DeepFaceLab's "true face")."""
 
 from __future__ import annotations
 
@@ -20,3 +21,18 @@ class PatchDiscriminator(nn.Sequential):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return super().forward(x * 2 - 1)
+
+
+class CodeDiscriminator(nn.Sequential):
+    """(B, C, R, R) shared codes -> (B, identities) logits: whose face was encoded."""
+
+    def __init__(self, channels: int, identities: int, dims: int = 64):
+        super().__init__(
+            nn.Conv2d(channels, dims, 3, stride=2, padding=1),
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(dims, dims, 3, stride=2, padding=1),
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+            nn.Linear(dims, identities),
+        )

@@ -37,13 +37,21 @@ class DF(nn.Module):
         self.inter = Inter(
             cfg.encoder_dims[-1], res, cfg.latent_dim, cfg.inter_dims, cfg.inter_upscale_dims
         )
+        self.code_channels = cfg.inter_upscale_dims
         self.decoders = nn.ModuleList(
             Decoder(cfg.inter_upscale_dims, list(cfg.decoder_dims), cfg.kernel_size)
             for _ in range(identities)
         )
 
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """The shared code every decoder reads."""
+        return self.inter(self.encoder(x))
+
+    def decode(self, code: torch.Tensor, identity: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.decoders[identity](code)
+
     def forward(self, x: torch.Tensor, identity: int) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.decoders[identity](self.inter(self.encoder(x)))
+        return self.decode(self.encode(x), identity)
 
 
 class LIAE(nn.Module):
@@ -73,6 +81,12 @@ class LIAE(nn.Module):
 
 
 ARCHITECTURES = {"df": DF, "liae": LIAE}
+# Each architecture's top-level modules, as train.init_parts and train.freeze name them
+# (checked against the built networks in tests/test_train.py).
+PARTS = {
+    "df": ("encoder", "inter", "decoders"),
+    "liae": ("encoder", "inter_ab", "inter_b", "decoder"),
+}
 
 
 def build_model(cfg: DictConfig, identities: int = 2) -> nn.Module:
