@@ -59,7 +59,12 @@ BEFORE = [
     "train.init=''",
     "train.true_face_weight=0.0",
 ]
-RECIPES = {"current": [], "before": BEFORE}
+RECIPES = {
+    "current": [],
+    "before": BEFORE,
+    # The recipe of the step before DeepFaceLab's "true face" went in (issue 10).
+    "no_true_face": ["train.true_face_weight=0.0"],
+}
 FIGURES = (
     "identity_retrieval",
     "identity_retrieval_truth",
