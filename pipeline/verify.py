@@ -5,7 +5,7 @@
 Reports the invisible watermark (found or not, and the run tag it carries), the C2PA
 manifest (present, valid, AI-generated, its run id) and whether the two agree. Exit
 status: 0 when the file is marked (watermark or valid manifest), 1 when it is not, 2 on
-an error such as an unreadable file.
+an error such as an unreadable or truncated file, or a manifest that cannot be parsed.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pipeline.errors import UserError, run_entry_point
 from pipeline.io.image import read_image
-from pipeline.io.video import read_frames
+from pipeline.io.video import check_complete, read_frames
 from pipeline.provenance import content_credentials
 from pipeline.provenance.watermark import Detector
 
@@ -40,6 +40,8 @@ def _read_watermark(path: Path, max_frames: int) -> dict:
             if max_frames and i >= max_frames:
                 break
             detector.add(frame)
+        if not max_frames:
+            check_complete(path, detector.frames)
     r = detector.reading()
     return {"found": r.found, "run_tag": r.tag, "frames": r.frames, "mean_z": round(r.mean_z, 2)}
 
@@ -49,6 +51,11 @@ def verify(path: Path) -> dict:
         raise UserError(f"{path} does not exist; give the path of a video or image.")
     wm = read_watermark(path)
     c2 = content_credentials.read(path)
+    if c2["damaged"]:
+        raise UserError(
+            f"{path} carries a C2PA manifest that cannot be parsed ({c2['errors'][0]}); "
+            "the file is damaged or crafted: ask for the original."
+        )
     manifest_tag = (c2.get("run") or {}).get("run_tag")
     if wm["found"] and c2["valid"]:
         agree = manifest_tag == wm["run_tag"]

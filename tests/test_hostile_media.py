@@ -1,6 +1,6 @@
 """Media someone handed us (issue 14): a decompression bomb is refused before a pixel is
 decoded; grey, alpha, 16-bit and CMYK pictures come back as 8-bit BGR; verify refuses what
-it cannot read in one sentence; a rotated phone clip reads upright, 10-bit 4:4:4 reads as
+it cannot read in one sentence (a clip cut short, a manifest that is garbage); a rotated phone clip reads upright, 10-bit 4:4:4 reads as
 8-bit, an audio-only file is one sentence, and a clip with two audio streams keeps sound."""
 
 from __future__ import annotations
@@ -133,3 +133,27 @@ def test_a_clip_with_two_audio_streams_keeps_its_sound(tmp_path):
         for frame in frames:
             writer.write(frame)
     assert has_audio(out) and len(list(read_frames(out))) == len(frames)
+
+
+def test_verify_refuses_a_clip_cut_short(tmp_path):
+    clip = tmp_path / "whole.mp4"
+    _ffmpeg(
+        *("-f", "lavfi", "-i", "testsrc2=size=256x256:rate=25", "-t", "2"),
+        *("-c:v", "libx264", "-pix_fmt", "yuv420p", "-movflags", "+faststart", str(clip)),
+    )
+    assert verify(clip)["watermark"]["frames"] == 50
+    cut = tmp_path / "cut.mp4"  # the index at the front survives; half the frames do not
+    cut.write_bytes(clip.read_bytes()[: clip.stat().st_size // 2])
+    with pytest.raises(UserError, match=r"cut.mp4 is truncated: \d+ of about 50 frames decode"):
+        verify(cut)
+
+
+def test_verify_refuses_a_manifest_that_is_garbage(tmp_path):
+    ok, buf = cv2.imencode(".png", np.full((200, 200, 3), 128, np.uint8))
+    png = buf.tobytes()
+    after_header = 8 + 25  # signature + IHDR chunk
+    jumbf = b"\x00\x00\x00\x20jumb" + bytes(range(200))  # a C2PA box, then noise
+    path = tmp_path / "junk.png"
+    path.write_bytes(png[:after_header] + _chunk(b"caBX", jumbf) + png[after_header:])
+    with pytest.raises(UserError, match=r"junk.png carries a C2PA manifest that cannot be parsed"):
+        verify(path)
