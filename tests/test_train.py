@@ -252,13 +252,17 @@ def test_ddp_on_two_cpu_processes(scratch_repo):
     assert "resuming from step 4" in again.stdout
 
 
-def test_patch_gan_trains_both_sides(faces_dir):
-    cfg = smoke_cfg("train.gan_weight=0.1", "train.max_steps=3")
+def _module_and_batch(faces_dir: Path, *overrides: str) -> tuple[SwapModule, dict]:
+    """The smoke preset's training module (with ``overrides``) and its first batch."""
+    cfg = smoke_cfg(*overrides, "train.max_steps=3")
     names = [i.name for i in cfg.data.identities]
     dm = FaceDataModule(faces_dir, names, cfg.model.input_size, cfg.train, cfg.seed)
     dm.setup()
-    module = SwapModule(build_model(cfg.model), cfg.train, names)
-    batch = next(iter(dm.train_dataloader()))
+    return SwapModule(build_model(cfg.model), cfg.train, names), next(iter(dm.train_dataloader()))
+
+
+def test_patch_gan_trains_both_sides(faces_dir):
+    module, batch = _module_and_batch(faces_dir, "train.gan_weight=0.1")
     losses = module.losses(batch)
     assert {"synth_a/gan", "synth_a/discriminator"} <= set(losses)
     losses["loss"].backward()
@@ -279,13 +283,8 @@ def test_the_parts_table_names_each_architectures_modules(arch):
     assert tuple(name for name, _ in model.named_children()) == PARTS[arch]
 
 
-def test_true_face_pushes_the_codes_apart_only_through_the_encoder(faces_dir):
-    cfg = smoke_cfg("train.true_face_weight=0.1", "train.max_steps=3")
-    names = [i.name for i in cfg.data.identities]
-    dm = FaceDataModule(faces_dir, names, cfg.model.input_size, cfg.train, cfg.seed)
-    dm.setup()
-    module = SwapModule(build_model(cfg.model), cfg.train, names)
-    batch = next(iter(dm.train_dataloader()))
+def test_true_face_terms_each_move_only_their_own_side(faces_dir):
+    module, batch = _module_and_batch(faces_dir, "train.true_face_weight=0.1")
     losses = module.losses(batch)
     assert {"true_face", "code_discriminator"} <= set(losses)
     losses["loss"].backward()
