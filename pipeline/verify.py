@@ -15,13 +15,48 @@ import json
 import sys
 from pathlib import Path
 
+import c2pa
+
 from pipeline.errors import UserError, run_entry_point
 from pipeline.io.image import read_image
-from pipeline.io.video import check_complete, read_frames
+from pipeline.io.video import probe, read_frames
 from pipeline.provenance import content_credentials
 from pipeline.provenance.watermark import Detector
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
+
+
+def check_complete(path: Path, decoded: int) -> None:
+    """A clip that decodes fewer frames than its container declares was cut short (a
+    download or copy that stopped); what is missing cannot be checked, so it is refused."""
+    info = probe(path)
+    if not info["seconds"] or not info["fps"]:
+        return
+    declared = int(round(info["seconds"] * info["fps"]))
+    # Variable frame rates make the declared count approximate.
+    if decoded < declared - max(2, int(0.05 * declared)):
+        raise UserError(
+            f"video {path} is truncated: {decoded} of about {declared} frames decode; "
+            "give the complete file."
+        )
+
+
+def check_manifest_parses(path: Path) -> None:
+    """A manifest store that is there but cannot be parsed at all is garbage or crafted;
+    one that parses and fails validation (edited after signing) is reported, not refused."""
+    offline = {"verify": {"remote_manifest_fetch": False, "ocsp_fetch": False}}
+    try:
+        reader = c2pa.Reader.try_create(str(path), context=c2pa.Context.from_dict(offline))
+    except c2pa.C2paError.NotSupported:
+        return
+    except c2pa.C2paError as err:
+        reason = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
+        raise UserError(
+            f"{path} carries a C2PA manifest that cannot be parsed ({reason}); "
+            "the file is damaged or crafted: ask for the original."
+        ) from err
+    if reader is not None:
+        reader.close()
 
 
 def read_watermark(path: Path, max_frames: int = 0) -> dict:
@@ -50,12 +85,8 @@ def verify(path: Path) -> dict:
     if not path.is_file():
         raise UserError(f"{path} does not exist; give the path of a video or image.")
     wm = read_watermark(path)
+    check_manifest_parses(path)
     c2 = content_credentials.read(path)
-    if c2["damaged"]:
-        raise UserError(
-            f"{path} carries a C2PA manifest that cannot be parsed ({c2['errors'][0]}); "
-            "the file is damaged or crafted: ask for the original."
-        )
     manifest_tag = (c2.get("run") or {}).get("run_tag")
     if wm["found"] and c2["valid"]:
         agree = manifest_tag == wm["run_tag"]

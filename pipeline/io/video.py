@@ -97,21 +97,6 @@ def probe(path: str | Path) -> dict:
     }
 
 
-def check_complete(path: str | Path, decoded: int) -> None:
-    """A clip that decodes fewer frames than its container declares is cut short (a
-    download or copy that stopped): refused, since what is missing cannot be checked."""
-    info = probe(path)
-    if not info["seconds"] or not info["fps"]:
-        return
-    declared = int(round(info["seconds"] * info["fps"]))
-    # Variable frame rates make the declared count approximate.
-    if decoded < declared - max(2, int(0.05 * declared)):
-        raise UserError(
-            f"video {path} is truncated: {decoded} of about {declared} frames decode; "
-            "give the complete file."
-        )
-
-
 def has_audio(path: str | Path) -> bool:
     return any(s["type"] == "audio" for s in probe(path)["streams"])
 

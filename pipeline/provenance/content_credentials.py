@@ -83,17 +83,15 @@ def sign(path: Path, record: dict, creds: Credentials) -> None:
 
 
 def read(path: Path) -> dict:
-    """{'present', 'valid', 'errors', 'trust', 'run_id', 'source_type', 'run', 'damaged'}
-    of a file; 'damaged': a manifest store is there but cannot be parsed at all (garbage,
-    not an edit after signing, which parses and fails validation)."""
+    """{'present', 'valid', 'errors', 'trust', 'run_id', 'source_type', 'run'} of a file."""
     out = {"present": False, "valid": False, "errors": [], "trust": [], "run_id": None}
-    out |= {"source_type": None, "run": None, "damaged": False}
+    out |= {"source_type": None, "run": None}
     try:
         reader = c2pa.Reader.try_create(str(path), context=c2pa.Context.from_dict(_SETTINGS))
     except c2pa.C2paError.NotSupported:
         return out
-    except c2pa.C2paError as err:  # a manifest store is there but cannot be parsed
-        return out | {"present": True, "damaged": True, "errors": [str(err).splitlines()[0][:200]]}
+    except c2pa.C2paError as err:  # a manifest store is there but broken
+        return out | {"present": True, "errors": [str(err).splitlines()[0][:200]]}
     if reader is None:
         return out
     with reader:
