@@ -261,6 +261,11 @@ def _module_and_batch(faces_dir: Path, *overrides: str) -> tuple[SwapModule, dic
     return SwapModule(build_model(cfg.model), cfg.train, names), next(iter(dm.train_dataloader()))
 
 
+def _unmoved(params) -> bool:
+    """True when a backward pass left every one of ``params`` without gradient."""
+    return all(p.grad is None or not p.grad.any() for p in params)
+
+
 def test_patch_gan_trains_both_sides(faces_dir):
     module, batch = _module_and_batch(faces_dir, "train.gan_weight=0.1")
     losses = module.losses(batch)
@@ -272,7 +277,7 @@ def test_patch_gan_trains_both_sides(faces_dir):
     module.zero_grad()
     losses = module.losses(batch)
     losses["synth_a/discriminator"].backward()
-    assert all(p.grad is None or not p.grad.any() for p in module.model.parameters())
+    assert _unmoved(module.model.parameters())
 
 
 @pytest.mark.parametrize("arch", ["df", "liae"])
@@ -293,13 +298,13 @@ def test_true_face_terms_each_move_only_their_own_side(faces_dir):
     # The encoder's term moves the encoder and inter, never the discriminator or a decoder.
     module.zero_grad()
     module.losses(batch)["true_face"].backward()
-    assert all(p.grad is None or not p.grad.any() for p in module.code_discriminator.parameters())
-    assert all(p.grad is None or not p.grad.any() for p in module.model.decoders.parameters())
+    assert _unmoved(module.code_discriminator.parameters())
+    assert _unmoved(module.model.decoders.parameters())
     assert module.model.encoder[0][0].weight.grad.any()
     # The discriminator's term moves only the discriminator.
     module.zero_grad()
     module.losses(batch)["code_discriminator"].backward()
-    assert all(p.grad is None or not p.grad.any() for p in module.model.parameters())
+    assert _unmoved(module.model.parameters())
 
 
 def test_a_discriminator_that_cannot_tell_costs_the_encoder_least():
