@@ -12,7 +12,6 @@ from pipeline.collect import synthetic
 from pipeline.config.compose import compose_conf
 from pipeline.config.load import validate
 from pipeline.errors import UserError
-from pipeline.evaluate.stage import check_config as check_evaluate
 from pipeline.generate.stage import check_config as check_generate
 from pipeline.pretrain.stage import check_config as check_pretrain
 from pipeline.refine.stage import check_config as check_refine
@@ -55,7 +54,6 @@ def _all_checks(cfg) -> None:
     check_pretrain(cfg.pretrain)
     check_generate(cfg)
     check_refine(cfg)
-    check_evaluate(cfg.evaluate)
 
 
 def _accepted_or_one_sentence(raw: dict, where: str) -> None:

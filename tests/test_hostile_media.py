@@ -14,12 +14,18 @@ import cv2
 import imageio_ffmpeg
 import numpy as np
 import pytest
+from omegaconf import OmegaConf
 from PIL import Image
 
+from pipeline.collect.folder import collect_identity, collect_target
+from pipeline.config.compose import compose_conf
+from pipeline.config.load import validate
 from pipeline.errors import UserError
+from pipeline.faces.detect import FaceAnalyzer
 from pipeline.io.image import MAX_PIXELS, read_image
 from pipeline.io.video import VideoWriter, has_audio, probe, read_frames
 from pipeline.verify import verify
+from tests.helpers import ROOT, smoke_cfg
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
@@ -157,3 +163,65 @@ def test_verify_refuses_a_manifest_that_is_garbage(tmp_path):
     path.write_bytes(png[:after_header] + _chunk(b"caBX", jumbf) + png[after_header:])
     with pytest.raises(UserError, match=r"junk.png carries a C2PA manifest that cannot be parsed"):
         verify(path)
+
+
+def _variable_rate_clip(tmp_path: Path) -> Path:
+    """20 flat frames (grey 10 * i + 5) shown 0.04 s each for the first 10, 0.12 s for the
+    rest, with a tone: a phone's variable frame rate, exaggerated."""
+    lines = []
+    for i in range(20):
+        cv2.imwrite(str(tmp_path / f"f{i:02d}.png"), np.full((128, 128, 3), 10 * i + 5, np.uint8))
+        lines += [f"file 'f{i:02d}.png'", f"duration {0.04 if i < 10 else 0.12}"]
+    (tmp_path / "list.txt").write_text("\n".join([*lines, "file 'f19.png'"]) + "\n")
+    clip = tmp_path / "vfr.mp4"
+    _ffmpeg(
+        *("-f", "concat", "-i", str(tmp_path / "list.txt"), "-f", "lavfi"),
+        *("-i", "sine=frequency=440:duration=1.6", "-fps_mode", "vfr", "-c:v", "libx264"),
+        *("-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(clip)),
+    )
+    return clip
+
+
+def _on_screen(t: float) -> int:
+    return int(t / 0.04) if t < 0.4 else min(19, 10 + int((t - 0.4) / 0.12))
+
+
+def test_a_variable_frame_rate_target_becomes_constant_rate_in_sync_with_its_sound(tmp_path):
+    clip = _variable_rate_clip(tmp_path)
+    info = probe(clip)
+    frames = list(read_frames(clip, info["fps"]))
+    shown = [int(f.mean()) // 10 for f in frames]
+    expected = [_on_screen(k / info["fps"]) for k in range(len(frames))]
+    assert max(abs(a - b) for a, b in zip(shown, expected, strict=True)) <= 1, (shown, expected)
+    # collect's copy of the target: as many seconds of picture as the source has
+    t = OmegaConf.create({"name": "vfr", "video": clip.name, "swap_to": "b", "reference": ""})
+    data = OmegaConf.create({"fps": 25.0, "redetect_every": 5})
+    meta = collect_target(
+        FaceAnalyzer(smoke_cfg().detector), t, data, tmp_path, tmp_path / "o", _Bar()
+    )
+    seconds = len(list(read_frames(tmp_path / "o" / "video.mp4"))) / meta["fps"]
+    assert abs(seconds - info["seconds"]) < 3 / info["fps"], (seconds, info)
+    assert has_audio(tmp_path / "o" / "video.mp4")
+
+
+def test_a_one_pixel_video_is_one_sentence_as_a_target_and_faceless_as_footage(tmp_path):
+    clip = _testsrc(tmp_path / "dot.mp4", "-c:v", "libx264", size="1x1")
+    assert next(iter(read_frames(clip))).shape == (1, 1, 3)
+    fa = FaceAnalyzer(smoke_cfg().detector)
+    t = OmegaConf.create({"name": "dot", "video": clip.name, "swap_to": "b", "reference": ""})
+    data = OmegaConf.create({"fps": 25.0, "redetect_every": 5})
+    with pytest.raises(UserError, match=r"target 'dot' \(.*dot.mp4\) would be 1x1 pixels"):
+        collect_target(fa, t, data, tmp_path, tmp_path / "o", _Bar())
+    (tmp_path / "consent.txt").write_text("dot consents")
+    ident = OmegaConf.create(
+        {"name": "dot", "consent": "consent.txt", "videos": [clip.name], "images": []}
+        | {"reference": ""}
+    )
+    folder_data = validate(compose_conf(["data=folder"], ROOT / "conf")).data
+    with pytest.raises(UserError, match="no usable face"):
+        collect_identity(fa, ident, folder_data, tmp_path, tmp_path / "faces", _Bar())
+
+
+class _Bar:
+    def update(self, n=1):
+        pass

@@ -44,6 +44,7 @@ from pipeline.faces.mask import hull_mask
 from pipeline.faces.quality import hamming, phash, sharpness, yaw_degrees
 from pipeline.io.image import read_image
 from pipeline.io.video import VideoWriter, has_audio, probe, read_frames
+from pipeline.provenance.marks import check_markable
 
 log = logging.getLogger("pipeline.collect")
 
@@ -104,7 +105,7 @@ def sampled_frames(
             continue
         step = max(1, int(round((info["fps"] or data.fps) / data.sample_fps)))
         try:
-            for i, frame in enumerate(read_frames(path)):
+            for i, frame in enumerate(read_frames(path, info["fps"])):
                 if i % step == 0:
                     yield frame, {"kind": "video", "file": str(rel), "frame": i}
         except UserError:
@@ -254,8 +255,10 @@ def collect_target(fa, t: DictConfig, data: DictConfig, root: Path, folder: Path
     landmarks = []
     writer = None
     audio = src if has_audio(src) else None
-    for frame in read_frames(src):
+    for frame in read_frames(src, fps):
         h, w = frame.shape[:2]
+        if writer is None:  # generate could not mark it: refused before any tracking
+            check_markable(h, w, f"target '{t.name}' ({src})")
         frame = frame[: h - h % 2, : w - w % 2]  # H.264 wants even sides
         if writer is None:
             writer = VideoWriter(folder / "video.mp4", frame.shape[1::-1], fps, 18, audio)

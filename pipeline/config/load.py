@@ -16,6 +16,7 @@ import yaml
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException, ValidationError
 
+from pipeline.config.ranges import range_rules
 from pipeline.config.read_log import RECORD_ENV, record_reads
 from pipeline.config.rules import enforce, finite_rules, name_rules
 from pipeline.config.schema import GROUP_SCHEMAS, Config
@@ -69,6 +70,7 @@ def validate(raw: Any, source: str = "params.yaml") -> DictConfig:
         raise UserError(f"{source}: '{missing[0]}' has no value; set it in conf/ or with '-S'.")
     enforce(name_rules(cfg.data), f"{source}: ", "rename it")
     enforce(finite_rules(cfg), f"{source}: ")
+    enforce(range_rules(cfg), f"{source}: ")
     OmegaConf.set_readonly(cfg, True)
     return cfg
 

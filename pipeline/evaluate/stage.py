@@ -20,7 +20,6 @@ from tqdm import tqdm
 
 from pipeline import paths
 from pipeline.config.load import load_params
-from pipeline.config.rules import enforce
 from pipeline.errors import UserError
 from pipeline.evaluate.evaluators import (
     PERFORMANCE,
@@ -51,23 +50,7 @@ HEADLINE = (
 )
 
 
-def check_config(ev: DictConfig) -> None:
-    rules = [
-        (ev.gallery_identities >= 0, "evaluate.gallery_identities must be >= 0"),
-        (ev.gallery_frame_size >= 128, "evaluate.gallery_frame_size must be at least 128"),
-        (ev.frames_per_identity >= 5, "evaluate.frames_per_identity must be at least 5"),
-        (0 < ev.held_out < 0.5, "evaluate.held_out must be in (0, 0.5)"),
-        (ev.steps >= 1 and ev.batch_size >= 2, "evaluate.steps >= 1 and batch_size >= 2"),
-        (ev.width >= 4, "evaluate.width must be at least 4"),
-        (0 <= ev.identity_tint < 1, "evaluate.identity_tint must be in [0, 1)"),
-        (0 <= ev.identity_blur <= 3, "evaluate.identity_blur must be in [0, 3]"),
-        (0 <= ev.identity_noise <= 32, "evaluate.identity_noise must be in [0, 32] grey levels"),
-    ]
-    enforce(rules)
-
-
 def run_evaluators(cfg: DictConfig) -> None:
-    check_config(cfg.evaluate)
     with stage_run(cfg, "evaluators", {"evaluate": OmegaConf.to_container(cfg.evaluate)}):
         import mlflow
 

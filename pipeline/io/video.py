@@ -61,13 +61,20 @@ class VideoWriter:
         self.close()
 
 
-def read_frames(path: str | Path) -> Iterator[np.ndarray]:
-    """Yield (H, W, 3) uint8 BGR frames; a file ffmpeg cannot decode is a UserError."""
+def read_frames(path: str | Path, fps: float | None = None) -> Iterator[np.ndarray]:
+    """Yield (H, W, 3) uint8 BGR frames; a file ffmpeg cannot decode is a UserError.
+
+    With ``fps`` frame k is the one on screen nearest time k / fps (ffmpeg repeats or drops
+    frames): a variable-frame-rate phone clip becomes the constant-rate clip that a
+    writer at ``fps`` plays in sync with its sound. Without it ffmpeg resamples to the
+    stream's base rate (tbr), which for such a clip is not its average rate.
+    """
     path = Path(path)
     if not path.is_file():
         raise UserError(f"video {path} does not exist; check the path in the config.")
+    rate = ["-vf", f"fps={fps:.6g}"] if fps else None
     try:
-        gen = imageio_ffmpeg.read_frames(str(path), pix_fmt="bgr24")
+        gen = imageio_ffmpeg.read_frames(str(path), pix_fmt="bgr24", output_params=rate)
         meta = next(gen)
     except (RuntimeError, OSError, StopIteration) as err:
         raise UserError(

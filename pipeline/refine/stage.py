@@ -27,18 +27,11 @@ from pipeline.viz.grid import image_grid
 
 def check_config(cfg: DictConfig) -> None:
     r = cfg.refine
-    rules = [
+    rules = [  # every number's range is checked on load (config/ranges.py)
         choice(r.color, color.MODES, "refine.color"),
-        (0 <= r.color_smoothing < 1, "refine.color_smoothing must be in [0, 1)"),
         choice(r.color_region, ("skin", "face"), "refine.color_region"),
         choice(r.mask.source, blend.SOURCES, "refine.mask.source"),
-        (-0.5 < r.mask.erode < 0.5, "refine.mask.erode must be in (-0.5, 0.5)"),
-        (0 <= r.mask.blur < 1, "refine.mask.blur must be in [0, 1)"),
         choice(r.blend, blend.MODES, "refine.blend"),
-        (r.sharpen >= 0, "refine.sharpen must be >= 0"),
-        (r.sharpen_sigma > 0, "refine.sharpen_sigma must be positive"),
-        (0 <= r.crf <= 51, "refine.crf must be 0..51 (H.264 CRF)"),
-        (r.side_by_side_height >= 128, "refine.side_by_side_height must be at least 128"),
         choice(r.image_format, ("png", "jpg"), "refine.image_format"),
     ]
     enforce(rules)
