@@ -1,10 +1,14 @@
-"""Generate and refine speed on a 640x480 synthetic clip, and peak memory vs clip length.
+"""Generate and refine speed on synthetic clips at 640x480, 720p and 1080p, and peak
+memory against clip length.
 
-Renders a 6 s clip (480x480 render centred in 640x480, with a soundtrack), then in a
-fresh process per clip length runs generate (default model, random weights: speed does
-not depend on training) and refine (default config, every mark on) on it, and on a clip
-4x longer. Prints one JSON object: frames/s of each stage, end to end (all frames over
-the sum of both stages' time), and each process's peak RSS with their ratio.
+Per frame size, renders a 6 s clip (a square render as tall as the frame, centred and
+padded by reflection, with a soundtrack: the head fills the height as in a talking-head
+shot, a face of about 0.4 x the frame height), then in a fresh process per clip length
+runs generate (default model, random weights: speed does not depend on training) and
+refine (default config, every mark on) on it, and on a clip 4x longer. Prints one JSON
+object per size: frames/s of each stage, end to end (all frames over the sum of both
+stages' time), the final file's size, and each process's peak RSS with their ratio.
+Options: ``--sizes 1280x720`` (comma-separated), config overrides (``refine.preset=fast``).
 """
 
 from __future__ import annotations
@@ -21,10 +25,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-WIDTH, HEIGHT, RENDER = 640, 480, 480
+SIZES = "640x480,1280x720,1920x1080"
 
 
-def make_clip(folder: Path, repeat: int, seconds: float = 6.0) -> None:
+def make_clip(folder: Path, width: int, height: int, repeat: int, seconds: float = 6.0) -> None:
     """A target folder like collect's: video.mp4 (+ audio), track.npz, meta.json."""
     from pipeline.collect import synthetic
     from pipeline.config.compose import compose_conf
@@ -35,16 +39,16 @@ def make_clip(folder: Path, repeat: int, seconds: float = 6.0) -> None:
     data = validate(compose_conf([], Path(__file__).resolve().parents[1] / "conf")).data
     people = synthetic.identities(data)
     perf = synthetic.target_performance(seconds, data.fps, 5)
-    pad = (WIDTH - RENDER) // 2
+    pad = (width - height) // 2
     frames, landmarks = [], []
-    for actor, _ in synthetic.target_frames(people["synth_a"], [], perf, 5, RENDER):
+    for actor, _ in synthetic.target_frames(people["synth_a"], [], perf, 5, height):
         frames.append(cv2.copyMakeBorder(actor.image, 0, 0, pad, pad, cv2.BORDER_REFLECT))
         landmarks.append(actor.landmarks + [pad, 0])
     frames, landmarks = frames * repeat, landmarks * repeat
     folder.mkdir(parents=True)
     wav = folder / "audio.wav"
     write_wav(wav, soundtrack(len(frames) / data.fps, data.audio_hz, 5))
-    with VideoWriter(folder / "video.mp4", (WIDTH, HEIGHT), data.fps, 18, wav) as out:
+    with VideoWriter(folder / "video.mp4", (width, height), data.fps, 18, wav) as out:
         for f in frames:
             out.write(f)
     wav.unlink()
@@ -54,7 +58,7 @@ def make_clip(folder: Path, repeat: int, seconds: float = 6.0) -> None:
     (folder / "meta.json").write_text(json.dumps(meta))
 
 
-def run_stages(folder: Path) -> dict:
+def run_stages(folder: Path, overrides: list[str]) -> dict:
     """generate then refine on one clip, in this process; returns times and peak RSS."""
     import torch
 
@@ -67,7 +71,7 @@ def run_stages(folder: Path) -> dict:
     from pipeline.refine.refine import refine_target
     from pipeline.train.models.swap import build_model
 
-    cfg = validate(compose_conf([], Path(__file__).resolve().parents[1] / "conf"))
+    cfg = validate(compose_conf(overrides, Path(__file__).resolve().parents[1] / "conf"))
     torch.manual_seed(0)
     model = build_model(cfg.model, 2)
     meta = json.loads((folder / "meta.json").read_text())
@@ -90,23 +94,18 @@ def run_stages(folder: Path) -> dict:
         "frames": g["frames"],
         "generate_seconds": t1 - t0,
         "refine_seconds": t2 - t1,
+        "final_mb": (work / "final" / f"{folder.name}.mp4").stat().st_size / 2**20,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        print(json.dumps(run_stages(args.child)))
-        return
+def measure(width: int, height: int, overrides: list[str]) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         runs = {}
         for name, repeat in (("clip", 1), ("clip_4x", 4)):
-            make_clip(Path(tmp) / name, repeat)
+            make_clip(Path(tmp) / name, width, height, repeat)
             out = subprocess.run(
-                [sys.executable, __file__, "--child", str(Path(tmp) / name)],
+                [sys.executable, __file__, "--child", str(Path(tmp) / name), *overrides],
                 capture_output=True,
                 text=True,
                 check=True,
@@ -114,20 +113,31 @@ def main() -> None:
             runs[name] = json.loads(out.stdout.strip().splitlines()[-1])
     one = runs["clip"]
     total = one["generate_seconds"] + one["refine_seconds"]
-    print(
-        json.dumps(
-            {
-                "size": f"{WIDTH}x{HEIGHT}",
-                "frames": one["frames"],
-                "generate_fps": round(one["frames"] / one["generate_seconds"], 1),
-                "refine_fps": round(one["frames"] / one["refine_seconds"], 1),
-                "end_to_end_fps": round(one["frames"] / total, 1),
-                "peak_rss_mb": round(one["peak_rss_mb"], 1),
-                "peak_rss_mb_4x": round(runs["clip_4x"]["peak_rss_mb"], 1),
-                "rss_ratio_4x": round(runs["clip_4x"]["peak_rss_mb"] / one["peak_rss_mb"], 3),
-            }
-        )
-    )
+    return {
+        "size": f"{width}x{height}",
+        "frames": one["frames"],
+        "generate_fps": round(one["frames"] / one["generate_seconds"], 1),
+        "refine_fps": round(one["frames"] / one["refine_seconds"], 1),
+        "end_to_end_fps": round(one["frames"] / total, 1),
+        "final_mb": round(one["final_mb"], 3),
+        "peak_rss_mb": round(one["peak_rss_mb"], 1),
+        "peak_rss_mb_4x": round(runs["clip_4x"]["peak_rss_mb"], 1),
+        "rss_ratio_4x": round(runs["clip_4x"]["peak_rss_mb"] / one["peak_rss_mb"], 3),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--sizes", default=SIZES)
+    parser.add_argument("overrides", nargs="*", help="config overrides, e.g. refine.preset=fast")
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(run_stages(args.child, args.overrides)))
+        return
+    for size in args.sizes.split(","):
+        width, height = map(int, size.split("x"))
+        print(json.dumps(measure(width, height, args.overrides) | {"overrides": args.overrides}))
 
 
 if __name__ == "__main__":
