@@ -1,7 +1,10 @@
 """Media someone handed us (issue 14): a decompression bomb is refused before a pixel is
 decoded; grey, alpha, 16-bit and CMYK pictures come back as 8-bit BGR; verify refuses what
-it cannot read in one sentence (a clip cut short, a manifest that is garbage); a rotated phone clip reads upright, 10-bit 4:4:4 reads as
-8-bit, an audio-only file is one sentence, and a clip with two audio streams keeps sound."""
+it cannot read in one sentence (a clip cut short, a manifest that is garbage, an empty
+file); a rotated phone clip reads upright, 10-bit 4:4:4 reads as 8-bit, an audio-only or
+zero-length file is one sentence, a clip is read by its content whatever its extension, a
+clip with two audio streams keeps sound, a variable-frame-rate target plays in sync with
+its sound, and a 1x1 video is refused as a target and yields no face as footage."""
 
 from __future__ import annotations
 
@@ -225,3 +228,19 @@ def test_a_one_pixel_video_is_one_sentence_as_a_target_and_faceless_as_footage(t
 class _Bar:
     def update(self, n=1):
         pass
+
+
+@pytest.mark.parametrize("content", [b"", b"not a video at all"])
+def test_a_zero_length_or_text_file_named_mp4_is_one_sentence(tmp_path, content):
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(content)
+    with pytest.raises(UserError, match=r"clip.mp4 cannot be decoded"):
+        list(read_frames(clip))
+    with pytest.raises(UserError, match="clip.mp4"):
+        verify(clip)
+
+
+def test_a_clip_with_the_wrong_extension_is_read_by_its_content(tmp_path):
+    clip = _testsrc(tmp_path / "clip.mp4", "-c:v", "libx264", "-pix_fmt", "yuv420p")
+    renamed = clip.rename(tmp_path / "clip.avi")
+    assert len(list(read_frames(renamed))) == 10
