@@ -72,6 +72,7 @@ def test_a_perfect_swap_scores_best(evaluators, clip):
     m, rows = _score(evs, clip, _face_truth(clip))
     assert m["ssim"] > 0.999 and m["psnr"] == PSNR_CAP and m["eye_ssim"] > 0.999
     assert m["flicker"] == pytest.approx(1.0)
+    assert m["seam_color_gap"] == m["seam_gradient_gap"] == 0.0
     print(f"\nperfect swap: {m}")
     assert m["identity_retrieval"] == m["identity_retrieval_truth"] >= 0.5
     assert m["pose_error"] == pytest.approx(m["pose_error_floor"])
@@ -111,5 +112,8 @@ def test_a_swap_that_did_nothing_scores_badly(evaluators, clip):
     assert nothing["ssim"] < perfect["ssim"] - 0.1
     assert nothing["eye_ssim"] < perfect["eye_ssim"] - 0.1
     assert nothing["psnr"] < 35
+    # The truth's step at the face's edge (another face on this head) is not the actor's
+    # own: the seam figure sees the difference (here the output has the smaller step).
+    assert abs(nothing["seam_color_gap"]) > 0.5
     # The performance is the actor's own: pose is right even when identity is wrong.
     assert nothing["pose_error"] < 3 * perfect["pose_error_floor"] + 2

@@ -211,6 +211,12 @@ def test_dvc_repro_on_real_footage_swaps_and_marks(scratch_repo):
     assert "valid manifest" in verify.stdout
     metrics = json.loads((repo / "reports/metrics.json").read_text())
     assert metrics["watermark_found"] == 1.0
+    clip = metrics["clips"]["astro_to_grace"]  # quality with no ground truth (issue 12)
+    assert clip["faces_scored"] >= 23, clip  # 30 frames, 5 of them without a face
+    for key in ("identity_distance_new", "landmark_error", "flicker_vs_target", "seam_color_gap"):
+        assert np.isfinite(clip[key]) and key in metrics, (key, clip)
+    faces = json.loads((repo / "data/faces/grace/index.json").read_text())["faces"]
+    assert all(len(f["embedding"]) == 128 for f in faces)
     parents, _ = mlflow_runs(repo)
     collect = Counter(k for k in parents[0].data.params if k.startswith("data.identities"))
     assert collect  # the parent carries the footage config

@@ -237,7 +237,7 @@ def collect_identity(fa, ident, data, root: Path, folder: Path, bar) -> tuple[Co
             matrix=c.matrix,
             performance={},
         )
-        writer.add(sample, c.source)
+        writer.add(sample, c.source, embedding=np.round(c.embedding, 5).tolist())
     writer.close()
     return counts, [c.crop for c in kept[:32]]
 

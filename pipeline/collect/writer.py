@@ -3,7 +3,9 @@
 data/faces/<identity>/
     00000.png ...        aligned crops (crop_size square, BGR PNG)
     masks/00000.png ...  landmark-hull masks (uint8, 255 = face)
-    index.json           per face: file, mask, landmarks (crop pixels), source frame
+    index.json           per face: file, mask, landmarks (crop pixels), source frame;
+                         real footage adds the face's 128-d dlib embedding (full-size
+                         frame), which evaluate compares swapped faces with
     identity.json        provenance: synthetic parameters (or a consent record)
 data/targets/<clip>/
     video.mp4            the clip to swap: H.264 + AAC soundtrack
@@ -55,7 +57,8 @@ class FaceFolderWriter:
         }
         _json(folder / "identity.json", provenance)
 
-    def add(self, s: FaceSample, source: dict) -> None:
+    def add(self, s: FaceSample, source: dict, **extra) -> None:
+        """One face; ``extra`` keys go into its index record as they are."""
         name = f"{s.index:05d}.png"
         cv2.imwrite(str(self.folder / name), s.crop)
         cv2.imwrite(str(self.folder / "masks" / name), s.mask)
@@ -69,6 +72,7 @@ class FaceFolderWriter:
                 "source": source,
                 "performance": {k: round(v, 4) for k, v in s.performance.items()},
             }
+            | extra
         )
 
     def close(self) -> None:

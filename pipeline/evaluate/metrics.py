@@ -9,6 +9,8 @@
   reach) is the headline, the whole-head truth is reported beside it;
 * flicker: mean frame-to-frame change in the face region of the output over the same on
   the ground truth (1.0 = as steady as the truth);
+* seams: the colour and gradient step across the face's edge, output minus the headline
+  truth's (reference_free.seam; 0 = no boundary the truth does not have);
 * watermark: the clip-level read, its bit accuracy, and the share of single frames that
   carry a readable mark.
 """
@@ -25,6 +27,7 @@ import torch
 
 from pipeline.evaluate.crops import identity_crop, pose_crop
 from pipeline.evaluate.evaluators import Evaluators
+from pipeline.evaluate.reference_free import seam
 from pipeline.faces.mask import hull_mask
 from pipeline.provenance.watermark import Detector
 
@@ -129,6 +132,7 @@ class ClipScorer:
         self.perf, self.lm, self.truths = performance, landmarks, truths
         self.scores = [_TruthScores() for _ in truths]
         self.out_id, self.out_pose, self.out_change = [], [], []
+        self.seams: list[tuple[float, float]] = []  # (colour, gradient) output minus truth
         self._prev: tuple[np.ndarray, list[np.ndarray]] | None = None
         self.n = 0
         self.watermark = WatermarkScore(tag) if tag is not None else None
@@ -138,6 +142,8 @@ class ClipScorer:
         main_lm = self.truths[0].landmarks[t]
         self.out_id.append(identity_crop(output, main_lm))
         self.out_pose.append(pose_crop(output, main_lm))
+        (oc, og), (tc, tg) = seam(output, lm), seam(truths[0], lm)
+        self.seams.append((oc - tc, og - tg))
         for k, (truth, sc) in enumerate(zip(truths, self.scores)):
             tlm = self.truths[k].landmarks[t]
             region = face_region(lm, tlm, output.shape[:2])
@@ -185,6 +191,8 @@ class ClipScorer:
         gt_change = float(np.mean(main.change)) if main.change else 0.0
         out_change = float(np.mean(self.out_change)) if self.out_change else 0.0
         m["flicker"] = out_change / gt_change if gt_change > 0 else 1.0
+        gaps = np.asarray(self.seams)
+        m["seam_color_gap"], m["seam_gradient_gap"] = map(float, gaps.mean(0))
         if self.watermark is not None:
             m |= self.watermark.result()
         rows = [

@@ -3,8 +3,9 @@
 ``python -m pipeline.evaluate evaluators`` renders the gallery and trains the evaluators
 (cached by DVC: they change only with the renderer, the seeds and ``evaluate``);
 ``python -m pipeline.evaluate`` scores every video target's final output against its
-ground truth and writes reports/metrics.json, reports/plots/, and the headline metrics
-on the MLflow parent run.
+ground truth (a real clip, which has none: pipeline/evaluate/reference_free.py) and
+writes reports/metrics.json, reports/plots/, and the headline metrics on the MLflow
+parent run.
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ from pipeline.evaluate.evaluators import (
     save_evaluators,
 )
 from pipeline.evaluate.metrics import ClipScorer, Truth, WatermarkScore, score_clip
-from pipeline.generate.targets import open_targets
+from pipeline.evaluate.reference_free import score_without_truth
+from pipeline.faces.detect import FaceAnalyzer
+from pipeline.generate.targets import Target, open_targets
 from pipeline.io.atomic import atomic_outputs
 from pipeline.io.video import read_frames
 from pipeline.tracking import execution_run_id, stage_run
@@ -47,6 +50,13 @@ HEADLINE = (
     "flicker",
     "watermark_found",
     "watermark_bit_accuracy",
+    # real footage (no ground truth): pipeline/evaluate/reference_free.py
+    "identity_nearer_new",
+    "identity_distance_new",
+    "landmark_error",
+    "mouth_open_agreement",
+    "flicker_vs_target",
+    "seam_color_gap",
 )
 
 
@@ -73,8 +83,8 @@ def clip_performance(track: np.lib.npyio.NpzFile) -> np.ndarray:
 
 
 def evaluate_targets(cfg: DictConfig) -> tuple[dict, dict[str, list[dict]]]:
-    """Full metrics for clips with a ground truth; the watermark reads for the others
-    (real footage has no ground truth to compare with)."""
+    """Full metrics for clips with a ground truth; for the others (real footage) the
+    figures that need none, beside the watermark reads."""
     clips, rows = {}, {}
     videos = [t for t in open_targets(paths.TARGETS) if t.kind == "video"]
     if not videos:
@@ -86,7 +96,8 @@ def evaluate_targets(cfg: DictConfig) -> tuple[dict, dict[str, list[dict]]]:
             raise UserError(f"{final} is missing; run the refine stage (dvc repro refine).")
         prov = json.loads((paths.FINAL / t.name / "provenance.json").read_text(encoding="utf-8"))
         if t.truth is None:
-            clips[t.name] = watermark_only(final, prov["run_tag"], t.frames)
+            marks = watermark_only(final, prov["run_tag"], t.frames)
+            clips[t.name] = marks | without_truth(cfg, t, final)
             continue
         files = truth_files(t.folder, cfg.refine.color)
         with np.load(t.folder / "track.npz") as track:
@@ -114,6 +125,28 @@ def truth_files(folder: Path, color: str) -> dict[str, tuple[Path, str]]:
         raise UserError(f"{out[''][0]} is missing; re-run the collect stage (dvc repro collect).")
     out["_head_truth"] = (folder / "ground_truth.mp4", "truth_landmarks")
     return out
+
+
+def without_truth(cfg: DictConfig, t: Target, final: Path) -> dict:
+    """Identity, performance, flicker and seam figures of a clip with no ground truth,
+    against the new identity's collected faces and the target itself."""
+    index = paths.FACES / t.swap_to / "index.json"
+    faces = json.loads(index.read_text(encoding="utf-8"))["faces"] if index.is_file() else []
+    new_identity = np.array([f["embedding"] for f in faces if "embedding" in f])
+    if not len(new_identity):
+        raise UserError(
+            f"{index} holds no face embeddings to measure identity with; "
+            "re-run the collect stage (dvc repro collect)."
+        )
+    with np.load(t.folder / "track.npz") as track:
+        tracked = track["landmarks"]
+    outputs = tqdm(read_frames(final), total=t.frames, desc=f"evaluate {t.name}", unit="frame")
+    figures = score_without_truth(
+        FaceAnalyzer(cfg.detector), outputs, t.read(), tracked, new_identity
+    )
+    # The paste follows the smoothed landmarks: their frame-to-frame shake is its jitter.
+    meta = json.loads((paths.GENERATED / t.name / "meta.json").read_text(encoding="utf-8"))
+    return figures | {"paste_jitter": meta["landmark_jitter_used"]}
 
 
 def watermark_only(final: Path, tag: str, frames: int) -> dict:
