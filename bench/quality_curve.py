@@ -64,6 +64,8 @@ RECIPES = {
     "before": BEFORE,
     # The recipe of the step before DeepFaceLab's "true face" went in (issue 10).
     "no_true_face": ["train.true_face_weight=0.0"],
+    # The recipe before the polish phase grew from a fifth of the steps to three fifths.
+    "polish_0.2": ["train.polish_share=0.2"],
 }
 FIGURES = (
     "identity_retrieval",
