@@ -19,6 +19,7 @@ from typing import Any
 from omegaconf import DictConfig, ListConfig
 
 from pipeline.config.rules import Rule
+from pipeline.provenance.marks import STRENGTH
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,7 @@ RANGES: dict[str, Range] = {
     "refine.side_by_side_height": Range(128, 2160, what="pixels"),
     "refine.before_after": Range(0, 64, what="frames"),
     # provenance
-    "provenance.watermark_strength": Range(1.0, 12.0, what="grey levels"),
+    "provenance.watermark_strength": Range(*STRENGTH, what="grey levels"),
     # evaluate
     "evaluate.gallery_identities": Range(0, 10**4, what="people"),
     "evaluate.gallery_seed": SEED,
