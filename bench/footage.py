@@ -95,3 +95,25 @@ def side_by_side() -> np.ndarray:
     place(canvas, astronaut(), W * 0.28, H * 0.5, 0, 0.85)
     place(canvas, grace_hopper(), W * 0.74, H * 0.5, 0, 1.0)
     return canvas
+
+
+def crossing_clip(frames: int):
+    """Two people crossing: the astronaut walks left to right behind Grace Hopper, who
+    walks right to left, so for a few frames one face hides the other; yields (frame,
+    (astronaut's matrix, Grace Hopper's matrix))."""
+    astro, grace = astronaut(), grace_hopper()
+    for t in range(frames):
+        u = t / max(frames - 1, 1)
+        canvas = background(2)
+        a = place(canvas, astro, W * (0.2 + 0.6 * u), H * 0.5, 5 * np.sin(3 * u), 0.8)
+        g = place(canvas, grace, W * (0.8 - 0.6 * u), H * 0.52, -4 * np.sin(2 * u), 0.9)
+        yield canvas, (a, g)
+
+
+def with_bystander(clip):
+    """``clip``'s frames with a smaller Grace Hopper standing still in the lower right
+    (a second face that a swap must leave alone); yields what ``clip`` yields."""
+    small = cv2.resize(grace_hopper(), None, fx=0.7, fy=0.7, interpolation=cv2.INTER_AREA)
+    for frame, extra in clip:
+        place(frame, small, W * 0.88, H * 0.78, 0, 1.0)
+        yield frame, extra

@@ -13,15 +13,20 @@ import pytest
 from omegaconf import OmegaConf
 
 from bench import footage
-from pipeline.collect.folder import check_consent, collect_identity
+from pipeline.collect.folder import check_consent, collect_identity, collect_target
 from pipeline.config.compose import compose_conf
 from pipeline.config.load import validate
 from pipeline.config.read_log import RECORD_ENV
 from pipeline.errors import UserError
-from pipeline.faces.align import alignment_matrix, transform_points
+from pipeline.faces.align import alignment_matrix, crop_footprint, transform_points
 from pipeline.faces.detect import FaceAnalyzer
-from pipeline.faces.follow import FaceFollower
+from pipeline.faces.follow import FaceTracker
+from pipeline.faces.mask import hull_mask
+from pipeline.faces.paste import paste
 from pipeline.faces.template import template_points
+from pipeline.io.video import read_frames
+from pipeline.refine.blend import MODES
+from pipeline.refine.refine import Refiner
 from tests.helpers import ROOT, commit_params, mlflow_runs, run, smoke_cfg, unlisted_params
 
 
@@ -46,28 +51,118 @@ def test_tracking_detects_the_moving_face_and_its_landmarks_hold_still(fa):
     still = fa.detect(photo)[0].landmarks  # the photo's own landmarks
     empty = range(30, 40)
     frames = list(footage.moving_clip(photo, 50, empty))
-    tracker = FaceFollower(fa, redetect_every=5)
+    tracker = FaceTracker(fa, redetect_every=5)
+    for frame, _ in frames:
+        tracker(frame)
+    assert len(tracker.tracks) == 1  # one person, before and after the gap
+    track = tracker.landmarks()[0]
     found, errors = 0, []
-    for frame, m in frames:
-        lm = tracker(frame)
+    for t, (_, m) in enumerate(frames):
         if m is None:
             continue
-        found += lm is not None
-        if lm is not None:  # against the photo's landmarks moved as the photo was
+        lm = track[t]
+        found += np.isfinite(lm).all()
+        if np.isfinite(lm).all():  # against the photo's landmarks moved as the photo was
             truth = transform_points(still, m)
             size = np.ptp(truth[:, 0])
             errors.append(np.linalg.norm(lm - truth, axis=1).mean() / size)
     assert found / (50 - len(empty)) >= 0.95
     assert np.mean(errors) < 0.05, np.mean(errors)
-    gone = sum(tracker_frame is None for tracker_frame in _replay(fa, frames, empty))
+    gone = sum(not np.isfinite(track[t]).all() for t in empty)
     assert gone >= len(empty) - tracker.max_lost - 1
     assert tracker.counts["tracked"] > tracker.counts["detected"]
+    assert tracker.counts["embedded"] == 0  # one face: no embedding is paid for
 
 
-def _replay(fa, frames, empty):
-    tracker = FaceFollower(fa, redetect_every=5)
-    out = [tracker(f) for f, _ in frames]
-    return [out[t] for t in empty]
+def _truths(fa, frames):
+    """Per frame, the astronaut's and Grace Hopper's landmarks moved as their photos were."""
+    own = [fa.detect(p)[0].landmarks for p in (footage.astronaut(), footage.grace_hopper())]
+    return [[transform_points(lm, m) for lm, m in zip(own, ms)] for _, ms in frames]
+
+
+def _error(landmarks, truth):
+    """Mean landmark error in face widths."""
+    return np.linalg.norm(landmarks - truth, axis=1).mean() / np.ptp(truth[:, 0])
+
+
+def test_crossing_faces_keep_their_own_tracks_and_the_reference_picks_the_person(fa):
+    frames = list(footage.crossing_clip(40))  # the astronaut passes behind Grace Hopper
+    truths = _truths(fa, frames)
+    photos = (footage.astronaut(), footage.grace_hopper())
+    for who, photo in enumerate(photos):
+        reference = fa.embed(photo, fa.detect(photo)[0])
+        tracker = FaceTracker(fa, redetect_every=5, reference=reference)
+        for frame, _ in frames:
+            tracker(frame)
+        chosen, why = tracker.chosen()
+        assert why == "reference"
+        every = tracker.landmarks()
+        for k, track in enumerate(every):  # no track ever jumps to the other person
+            people, errors = set(), []
+            for t, lm in enumerate(track):
+                if np.isfinite(lm).all():
+                    err = [_error(lm, truth) for truth in truths[t]]
+                    people.add(int(np.argmin(err)))
+                    errors.append(min(err))
+            assert len(people) == 1, (k, people)
+            # Detection frames land within ~0.02 face widths; fits between detections
+            # drift up to ~0.15 where another photo's edge is in the box.
+            assert max(errors) < 0.25 and np.mean(errors) < 0.05, (k, errors)
+            if k == chosen:
+                assert people == {who}
+        seen = np.isfinite(every[chosen][:, 0, 0])
+        # Seen wherever the face shows: all 40 frames for Grace Hopper in front, all but
+        # the crossing for the astronaut (hidden behind her for about 12 frames).
+        assert seen.sum() >= (38 if who == 1 else 24), seen.astype(int)
+        assert tracker.counts["embedded"] < 40  # paid for where it decides, not every frame
+
+
+def test_without_a_reference_the_largest_face_is_chosen(fa):
+    tracker = FaceTracker(fa, redetect_every=5)
+    for frame, _ in footage.with_bystander(footage.moving_clip(footage.astronaut(), 20)):
+        tracker(frame)
+    chosen, why = tracker.chosen()
+    every = tracker.landmarks()
+    assert len(every) == 2 and why == "largest"
+    sizes = [np.nanmean(np.ptp(track[..., 0], axis=1)) for track in every]
+    assert chosen == int(np.argmax(sizes)), sizes
+
+
+def test_only_the_chosen_face_changes_and_the_other_stays_bit_identical(fa):
+    frame = footage.side_by_side()  # the astronaut (left, chosen) beside Grace Hopper
+    astro, grace = sorted(fa.detect(frame), key=lambda f: f.landmarks[:, 0].mean())
+    size = 64
+    matrix = alignment_matrix(astro.landmarks, size)
+    crop_lm = transform_points(astro.landmarks, matrix)
+    swapped = np.full((size, size, 3), (40, 90, 200), np.uint8)  # anything but the face
+    mask = hull_mask(crop_lm, (size, size))
+    x0, y0, x1, y1 = crop_footprint(matrix, size, frame.shape[:2])
+    gx0, gy0, gx1, gy1 = grace.box
+    assert x1 < gx0  # the chosen face's footprint stays clear of the other face
+    cfg = smoke_cfg().refine
+    outputs = {"generate": paste(frame, swapped, mask, matrix)}
+    for mode in MODES:
+        refine = OmegaConf.merge(cfg, {"blend": mode})
+        outputs[f"refine {mode}"] = Refiner(refine, size)(
+            frame, swapped, mask, matrix, astro.landmarks
+        )
+    for name, out in outputs.items():
+        changed = np.any(out != frame, axis=2)
+        outside = changed.copy()
+        outside[y0:y1, x0:x1] = False
+        assert not outside.any(), name  # nothing outside the blend box moves
+        assert np.array_equal(out[gy0:gy1, gx0:gx1], frame[gy0:gy1, gx0:gx1]), name
+        assert changed[y0:y1, x0:x1].mean() > 0.2, name  # and the chosen face is swapped
+
+
+def test_a_reference_that_matches_no_face_in_the_clip_stops_collect(fa, tmp_path):
+    footage.write_clip(tmp_path / "clip.mp4", footage.moving_clip(footage.astronaut(), 6))
+    cv2.imwrite(str(tmp_path / "grace.png"), footage.grace_hopper())
+    target = OmegaConf.create(
+        {"name": "t", "video": "clip.mp4", "swap_to": "x", "reference": "grace.png"}
+    )
+    with pytest.raises(UserError, match="no face in .*clip.mp4 matches the reference photo"):
+        collect_target(fa, target, _folder_data(), tmp_path, tmp_path / "out", _Bar())
 
 
 def test_the_photo_aligns_onto_the_template(fa):
@@ -184,9 +279,10 @@ def test_dvc_repro_on_real_footage_swaps_and_marks(scratch_repo):
     (foot / "grace").mkdir()
     for i, (frame, _) in enumerate(footage.moving_clip(footage.grace_hopper(), 8)):
         cv2.imwrite(str(foot / "grace" / f"{i:02d}.png"), frame)
-    footage.write_clip(
-        foot / "target.mp4", footage.moving_clip(footage.astronaut(), 30, range(20, 25))
-    )
+    # The target: the astronaut (frames 20-24 without her) beside a smaller, still Grace
+    # Hopper, whom the swap must leave alone.
+    clip = footage.moving_clip(footage.astronaut(), 30, range(20, 25))
+    footage.write_clip(foot / "target.mp4", footage.with_bystander(clip))
     (foot / "astronaut_consent.txt").write_text("astronaut: consent recorded for tests")
     (foot / "grace_consent.txt").write_text("grace: consent recorded for tests")
     (repo / "conf/data/photos.yaml").write_text(PHOTOS_CONF)
@@ -204,9 +300,18 @@ def test_dvc_repro_on_real_footage_swaps_and_marks(scratch_repo):
     assert counts["astronaut"] >= 10 and counts["grace"] == 8, counts
     meta = json.loads((repo / "data/targets/astro_to_grace/meta.json").read_text())
     assert meta["frames"] == 30
+    assert meta["tracking"]["faces"] == 2 and meta["tracking"]["chosen_by"] == "largest"
     gen = json.loads((repo / "outputs/generated/astro_to_grace/meta.json").read_text())
     assert gen["no_face_frames"] >= 1 and gen["faces"] >= 23
     final = repo / "outputs/final/astro_to_grace/astro_to_grace.mp4"
+    target = read_frames(repo / "data/targets/astro_to_grace/video.mp4")
+    by, swapped = [], []  # the bystander's box, the swapped face's box at the start
+    for i, (before, after) in enumerate(zip(target, read_frames(final))):
+        by.append(cv2.PSNR(before[323:410, 515:601], after[323:410, 515:601]))
+        if i < 3:
+            swapped.append(cv2.PSNR(before[158:261, 181:284], after[158:261, 181:284]))
+    # Only the marks and the encode touch the bystander (the watermark alone is ~38 dB).
+    assert min(by) > 32 and min(by) > max(swapped) + 5, (min(by), swapped)
     verify = run(["python", "-m", "pipeline.verify", str(final)], repo)
     assert "valid manifest" in verify.stdout
     metrics = json.loads((repo / "reports/metrics.json").read_text())

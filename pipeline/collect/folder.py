@@ -17,8 +17,10 @@ landmarks, aligns with the template the synthetic data uses, and filters:
 
 Unreadable files are skipped with a warning and counted (``unreadable``), files that are
 not images or videos likewise (``not_media``); an identity with nothing usable is an
-error. Target clips are tracked (detection every ``redetect_every`` frames, landmarks
-every frame) and re-encoded as H.264 + AAC with their landmarks, like synthetic targets.
+error. Target clips are tracked, every face on its own track (detection every
+``redetect_every`` frames, landmarks every frame: pipeline/faces/follow.py), and
+re-encoded as H.264 + AAC with the landmarks of the face to swap (the one matching the
+target's ``reference`` photo, else the largest), like synthetic targets.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from pipeline.collect.writer import FaceFolderWriter, write_meta
 from pipeline.errors import UserError
 from pipeline.faces.align import alignment_matrix, transform_points, warp_face
 from pipeline.faces.detect import Face, FaceAnalyzer
-from pipeline.faces.follow import FaceFollower
+from pipeline.faces.follow import SAME_PERSON, FaceTracker
 from pipeline.faces.mask import hull_mask
 from pipeline.faces.quality import hamming, phash, sharpness, yaw_degrees
 from pipeline.io.image import read_image
@@ -243,16 +245,16 @@ def collect_identity(fa, ident, data, root: Path, folder: Path, bar) -> tuple[Co
 
 
 def collect_target(fa, t: DictConfig, data: DictConfig, root: Path, folder: Path, bar) -> dict:
-    """Track the face through the clip; write it re-encoded with its landmarks."""
+    """Track every face through the clip; write the clip re-encoded, the chosen face's
+    landmarks, and every face's (pipeline/faces/follow.py)."""
     src = root / t.video
     info = probe(src) if src.is_file() else {"streams": []}
     if not any(s["type"] == "video" for s in info["streams"]):
         raise UserError(f"target '{t.name}': {src} is not a readable video; check the path.")
     reference = reference_embedding(fa, root, t.reference, f"target '{t.name}'")
-    tracker = FaceFollower(fa, data.redetect_every, reference=reference)
+    tracker = FaceTracker(fa, data.redetect_every, reference=reference)
     fps = info["fps"] or data.fps
     folder.mkdir(parents=True)
-    landmarks = []
     writer = None
     audio = src if has_audio(src) else None
     for frame in read_frames(src, fps):
@@ -263,14 +265,29 @@ def collect_target(fa, t: DictConfig, data: DictConfig, root: Path, folder: Path
         if writer is None:
             writer = VideoWriter(folder / "video.mp4", frame.shape[1::-1], fps, 18, audio)
         writer.write(frame)
-        lm = tracker(frame)
-        landmarks.append(lm if lm is not None else np.full((68, 2), np.nan))
+        tracker(frame)
         bar.update()
     if writer is None:
         raise UserError(f"target '{t.name}': {src} has no frames.")
     writer.close()
-    lms = np.stack(landmarks).astype(np.float32)
-    np.savez_compressed(folder / "track.npz", landmarks=lms, visible=np.isfinite(lms[..., 0]))
+    every = tracker.landmarks()
+    chosen, why = tracker.chosen()
+    if why == "reference":
+        gap = float(np.linalg.norm(tracker.tracks[chosen].embedding - reference))
+        if gap >= SAME_PERSON:
+            raise UserError(
+                f"target '{t.name}': no face in {src} matches the reference photo "
+                f"{root / t.reference} (nearest embedding distance {gap:.2f}, same person "
+                f"below {SAME_PERSON}); check data.targets' reference."
+            )
+    lms = every[chosen] if chosen >= 0 else np.full((tracker.t, 68, 2), np.nan, np.float32)
+    np.savez_compressed(
+        folder / "track.npz",
+        landmarks=lms,
+        visible=np.isfinite(lms[..., 0]),
+        every_face=every,  # (tracks, frames, 68, 2): the faces that are left alone too
+        chosen=chosen,
+    )
     meta = {
         "clip": t.name,
         "kind": "video",
@@ -281,7 +298,13 @@ def collect_target(fa, t: DictConfig, data: DictConfig, root: Path, folder: Path
         "width": int(frame.shape[1]),
         "height": int(frame.shape[0]),
         "source": str(t.video),
-        "tracking": dict(tracker.counts),
+        "tracking": dict(tracker.counts)
+        | {
+            "faces": len(tracker.tracks),
+            "chosen": chosen,
+            "chosen_by": why,
+            "no_face": int((~np.isfinite(lms[:, 0, 0])).sum()),
+        },
     }
     write_meta(folder / "meta.json", meta)
     return meta

@@ -26,6 +26,7 @@ class Face:
     box: tuple[int, int, int, int]  # x0, y0, x1, y1 in frame pixels
     landmarks: np.ndarray  # (68, 2) float64, frame pixels (x, y)
     score: float
+    embedding: np.ndarray | None = None  # filled in by whoever pays for it (FaceAnalyzer.embed)
 
     @property
     def size(self) -> float:
