@@ -165,6 +165,15 @@ def test_a_reference_that_matches_no_face_in_the_clip_stops_collect(fa, tmp_path
         collect_target(fa, target, _folder_data(), tmp_path, tmp_path / "out", _Bar())
 
 
+def test_landmarks_fitted_in_a_cut_of_the_frame_are_the_whole_frame_s(fa):
+    frame = cv2.resize(footage.side_by_side(), (1920, 1440))[180:1260]  # 1080p, unstretched
+    for face in fa.detect(frame):
+        for shift in (0, 25, -40):  # boxes off the face too, as tracking gives
+            box = tuple(np.array(face.box) + shift)
+            whole = fa.landmarks(np.ascontiguousarray(frame[..., ::-1]), box, rgb_ready=True)
+            assert np.array_equal(fa.landmarks(frame, box), whole)
+
+
 def test_the_photo_aligns_onto_the_template(fa):
     face = fa.detect(footage.astronaut())[0]
     m = alignment_matrix(face.landmarks, 64)

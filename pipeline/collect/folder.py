@@ -263,7 +263,11 @@ def collect_target(fa, t: DictConfig, data: DictConfig, root: Path, folder: Path
             check_markable(h, w, f"target '{t.name}' ({src})")
         frame = frame[: h - h % 2, : w - w % 2]  # H.264 wants even sides
         if writer is None:
-            writer = VideoWriter(folder / "video.mp4", frame.shape[1::-1], fps, 18, audio)
+            # A working copy at CRF 18: veryfast keeps the 1080p re-encode from bounding
+            # tracking (20 ms a frame at medium; bench/collect_speed.py).
+            writer = VideoWriter(
+                folder / "video.mp4", frame.shape[1::-1], fps, 18, audio, preset="veryfast"
+            )
         writer.write(frame)
         tracker(frame)
         bar.update()

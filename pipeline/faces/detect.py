@@ -55,19 +55,31 @@ class FaceAnalyzer:
         small = frame if scale == 1.0 else cv2.resize(frame, None, fx=scale, fy=scale)
         rgb = np.ascontiguousarray(small[..., ::-1])
         found = self._detector(rgb, self.cfg.upsample)
-        full = np.ascontiguousarray(frame[..., ::-1])
         faces = []
         for corners, score in found:
             box = tuple(int(round(v / scale)) for v in corners)
-            faces.append(Face(box, self.landmarks(full, box, rgb_ready=True), float(score)))
+            faces.append(Face(box, self.landmarks(frame, box), float(score)))
         return sorted(faces, key=lambda f: -f.size)
 
     def landmarks(self, frame: np.ndarray, box, rgb_ready: bool = False) -> np.ndarray:
-        """68 landmarks inside ``box``: also what tracking calls between detections."""
-        rgb = frame if rgb_ready else np.ascontiguousarray(frame[..., ::-1])
-        rect = self.dlib.rectangle(*[int(v) for v in box])
+        """68 landmarks inside ``box``: also what tracking calls between detections.
+
+        The model reads pixels near the box only, so a BGR frame is cut to the box and a
+        margin of one box size before its colour order is swapped: the same landmarks
+        (tested) for a 1080p frame at a fraction of a whole-frame copy."""
+        x0, y0, x1, y1 = (int(v) for v in box)
+        ox = oy = 0
+        if rgb_ready:
+            rgb = frame
+        else:
+            h, w = frame.shape[:2]
+            m = max(x1 - x0, y1 - y0)
+            ox, oy = max(x0 - m, 0), max(y0 - m, 0)
+            part = frame[oy : min(y1 + m, h), ox : min(x1 + m, w)]
+            rgb = np.ascontiguousarray(part[..., ::-1])
+        rect = self.dlib.rectangle(x0 - ox, y0 - oy, x1 - ox, y1 - oy)
         shape = self._shape(rgb, rect)
-        return np.array([[p.x, p.y] for p in shape.parts()], np.float64)
+        return np.array([[p.x + ox, p.y + oy] for p in shape.parts()], np.float64)
 
     def embed(self, frame: np.ndarray, face: Face) -> np.ndarray:
         """The 128-d dlib face descriptor (same person: distance < ~0.6)."""
