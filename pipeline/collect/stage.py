@@ -91,7 +91,12 @@ def _write_target(data: DictConfig, t: DictConfig, people: dict, folder: Path, b
             for name in synthetic.TRUTHS
         ]
         frames = synthetic.target_frames(
-            people[t.identity], [truths[k] for k in synthetic.TRUTHS], perf, t.seed, data.frame_size
+            people[t.identity],
+            [truths[k] for k in synthetic.TRUTHS],
+            perf,
+            t.seed,
+            data.frame_size,
+            list(t.occluders),
         )
         for a, renders in frames:
             v_out.write(a.image)
@@ -101,6 +106,9 @@ def _write_target(data: DictConfig, t: DictConfig, people: dict, folder: Path, b
             truth.append(dict(zip(synthetic.TRUTHS, renders)))
             bar.update(1 + len(renders))
     write_track(folder / "track.npz", actor, truth, perf)
+    if t.occluders:  # what covers the face, per frame, bit-packed along the rows
+        hidden = np.stack([a.hidden > 127 for a in actor])
+        np.savez_compressed(folder / "occluders.npz", hidden=np.packbits(hidden, axis=-1))
     write_meta(
         folder / "meta.json",
         {
@@ -112,6 +120,7 @@ def _write_target(data: DictConfig, t: DictConfig, people: dict, folder: Path, b
             "frames": n,
             "size": data.frame_size,
             "seed": t.seed,
+            "occluders": list(t.occluders),
             "renderer_version": synthetic.RENDERER_VERSION,
         },
     )

@@ -22,6 +22,7 @@ from pipeline.faces.mask import hull_mask
 from pipeline.faces.template import HEAD_COVERAGE
 from pipeline.synth.background import render_background
 from pipeline.synth.identity import Identity, face_swap_truth, sample_identity
+from pipeline.synth.occluders import KINDS, Occluder, occlude
 from pipeline.synth.performance import (
     Performance,
     frame_of,
@@ -60,6 +61,13 @@ def check_config(data: DictConfig) -> None:
     for t in data.targets:
         rules += [
             (
+                kind in KINDS,
+                f"data.targets '{t.name}': occluder '{kind}' is not one of {', '.join(KINDS)}",
+            )
+            for kind in t.occluders
+        ]
+        rules += [
+            (
                 t.identity in names,
                 f"data.targets '{t.name}': identity '{t.identity}' is not one of data.identities",
             ),
@@ -91,25 +99,41 @@ def scene_of(index: int, frames: int, scenes: int) -> int:
 
 
 def training_faces(idt: Identity, seed: int, frames: int, data: DictConfig) -> Iterator[FaceSample]:
-    """Render, align and mask ``frames`` training faces of ``idt``."""
+    """Render, align and mask ``frames`` training faces of ``idt``; a share
+    ``data.occlusion`` of them has an occluder in front, left out of its mask."""
     perf = random_performance(seed, frames)
     backgrounds = [render_background(seed * 1000 + k, data.frame_size) for k in range(data.scenes)]
+    # Its own stream, so that occlusion 0 renders exactly the faces it rendered before.
+    rng = np.random.default_rng([seed, 0x0CC1])
     for i in range(frames):
         scene = scene_of(i, frames, data.scenes)
         p = frame_of(perf, i)
         frame = render_frame(idt, p, backgrounds[scene])
-        yield align_sample(frame, data.crop_size, i, scene, p, data.coverage)
+        hidden = None
+        if rng.random() < data.get("occlusion", 0.0):  # the pretrain pool has none
+            occ = Occluder(str(rng.choice(KINDS)), int(rng.integers(2**31)))
+            hidden = occ.draw(frame.image, frame.landmarks, float(rng.random()))
+        yield align_sample(frame, data.crop_size, i, scene, p, data.coverage, hidden)
 
 
 def align_sample(
-    frame: Frame, size: int, index: int, scene: int, perf: dict, coverage: float = HEAD_COVERAGE
+    frame: Frame,
+    size: int,
+    index: int,
+    scene: int,
+    perf: dict,
+    coverage: float = HEAD_COVERAGE,
+    hidden: np.ndarray | None = None,
 ) -> FaceSample:
+    """The aligned crop; its mask is the landmark hull less ``hidden`` (what covers the
+    face in the frame, uint8), so it is exactly the face that can be seen."""
     matrix = alignment_matrix(frame.landmarks, size, coverage)
     crop = warp_face(frame.image, matrix, size)
     lm = transform_points(frame.landmarks, matrix)
-    return FaceSample(
-        index, scene, crop, hull_mask(lm, (size, size)), lm, frame.visible, matrix, perf
-    )
+    mask = hull_mask(lm, (size, size))
+    if hidden is not None:
+        mask = np.minimum(mask, 255 - warp_face(hidden, matrix, size))
+    return FaceSample(index, scene, crop, mask, lm, frame.visible, matrix, perf)
 
 
 def target_performance(seconds: float, fps: float, seed: int) -> Performance:
@@ -146,10 +170,25 @@ def truth_identities(actor: Identity, swap_to: Identity) -> dict[str, Identity]:
 
 
 def target_frames(
-    actor: Identity, truths: list[Identity], perf: Performance, seed: int, size: int
+    actor: Identity,
+    truths: list[Identity],
+    perf: Performance,
+    seed: int,
+    size: int,
+    occluders: list[str] = (),
 ) -> Iterator[tuple[Frame, list[Frame]]]:
-    """Each frame of a target clip with its ground truths (same performance and scene)."""
+    """Each frame of a target clip with its ground truths (same performance and scene).
+    With ``occluders`` they are drawn where the performer's face is, over the performer
+    and every truth alike, and the performer's frame carries their coverage (``hidden``)."""
     background = render_background(seed * 1000 + 999, size)
-    for i in range(performance_length(perf)):
+    things = [Occluder(kind, seed) for kind in occluders]
+    n = performance_length(perf)
+    for i in range(n):
         p = frame_of(perf, i)
-        yield render_frame(actor, p, background), [render_frame(t, p, background) for t in truths]
+        actor_frame = render_frame(actor, p, background)
+        renders = [render_frame(t, p, background) for t in truths]
+        if things:
+            for r in renders:
+                occlude(r.image, actor_frame.landmarks, things, i / n)
+            actor_frame.hidden = occlude(actor_frame.image, actor_frame.landmarks, things, i / n)
+        yield actor_frame, renders

@@ -59,6 +59,7 @@ RANGES: dict[str, Range] = {
     "data.crop_size": Range(16, 512, what="pixels"),
     "data.coverage": Range(1.2, 2.4, what="head units"),
     "data.scenes": Range(1, 64),
+    "data.occlusion": Range(0.0, 1.0, what="a share of the training faces"),
     "data.fps": Range(1.0, 120.0, what="frames per second"),
     "data.video_crf": CRF,
     "data.audio_hz": Range(20.0, 8000.0, what="Hz"),

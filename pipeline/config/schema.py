@@ -32,6 +32,9 @@ class TargetConf:
     swap_to: str = MISSING
     seconds: float = 6.0
     seed: int = 0
+    # Drawn in front of the face through the clip, moving with it (pipeline/synth/
+    # occluders.py: hand, microphone, glasses, hair), in the ground truths too.
+    occluders: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -59,6 +62,9 @@ class SyntheticDataConf:
     video_crf: int = 18  # H.264 quality of the target and ground-truth clips
     audio_hz: float = 220.0  # base pitch of the generated soundtrack
     preview_faces: int = 32  # crops shown in the MLflow grid per identity
+    # Share of training faces with something in front (a random occluder kind); their
+    # masks leave it out, so the mask head learns to (issue 12).
+    occlusion: float = 0.0
     identities: list[IdentityConf] = field(
         default_factory=lambda: [
             IdentityConf(name="synth_a", seed=11),
@@ -68,6 +74,15 @@ class SyntheticDataConf:
     targets: list[TargetConf] = field(
         default_factory=lambda: [
             TargetConf(name="a_to_b", identity="synth_a", swap_to="synth_b", seed=5),
+            # The occlusion clip: a hand, a microphone, glasses and hair in front of A.
+            TargetConf(
+                name="a_to_b_occluded",
+                identity="synth_a",
+                swap_to="synth_b",
+                seconds=4.0,
+                seed=6,
+                occluders=["hand", "microphone", "glasses", "hair"],
+            ),
         ]
     )
     stills: list[StillsConf] = field(
@@ -238,7 +253,10 @@ class GenerateConf:
 
 @dataclass
 class MaskConf:
-    source: str = "predicted"  # predicted (the decoder's mask) | hull (landmarks) | both
+    # predicted (the new identity's decoder) | hull (landmarks) | both | occlusion (the
+    # predicted mask where the target's own identity's decoder also sees its face, so
+    # what is in front of the face stays in front)
+    source: str = "predicted"
     erode: float = 0.02  # share of the crop side; negative dilates
     blur: float = 0.08  # feathering, share of the crop side
 

@@ -30,6 +30,7 @@ from pipeline.evaluate.evaluators import (
     save_evaluators,
 )
 from pipeline.evaluate.metrics import ClipScorer, Truth, WatermarkScore, score_clip
+from pipeline.evaluate.occlusion import load_hidden, occlusion_figures
 from pipeline.evaluate.reference_free import score_without_truth
 from pipeline.faces.detect import FaceAnalyzer
 from pipeline.generate.targets import Target, open_targets
@@ -57,7 +58,14 @@ HEADLINE = (
     "mouth_open_agreement",
     "flicker_vs_target",
     "seam_color_gap",
+    # clips with occluders: pipeline/evaluate/occlusion.py
+    "occluder_kept",
+    "mask_iou_predicted",
+    "mask_iou_occlusion",
 )
+# Figures that only occluded clips have; every other headline figure is the mean over the
+# clips without occluders, so adding an occlusion clip leaves the swap's headline as it was.
+OCCLUSION_KEYS = ("occluder_kept", "mask_iou_predicted", "mask_iou_occlusion", "mask_iou_hull")
 
 
 def run_evaluators(cfg: DictConfig) -> None:
@@ -108,7 +116,33 @@ def evaluate_targets(cfg: DictConfig) -> tuple[dict, dict[str, list[dict]]]:
         outputs = tqdm(read_frames(final), total=t.frames, desc=f"evaluate {t.name}", unit="frame")
         truths = zip(*(read_frames(path) for path, _ in files.values()))
         clips[t.name], rows[t.name] = score_clip(scorer, outputs, (list(f) for f in truths))
+        if (t.folder / "occluders.npz").is_file():
+            with np.load(t.folder / "track.npz") as track:
+                landmarks = track["landmarks"]
+            hidden = load_hidden(t.folder / "occluders.npz", landmarks_width(t))
+            generated = paths.GENERATED / t.name
+            clips[t.name] |= occlusion_figures(t.media, final, hidden, landmarks, generated)
+            clips[t.name]["occluded"] = True
     return clips, rows
+
+
+def landmarks_width(t: Target) -> int:
+    meta = json.loads((t.folder / "meta.json").read_text(encoding="utf-8"))
+    return int(meta.get("width") or meta["size"])
+
+
+def headline_figures(clips: dict) -> dict:
+    """Each figure's mean over the clips: occlusion figures over the occluded clips, the
+    rest over the clips without occluders (all clips when every clip is occluded)."""
+    plain = [c for c in clips.values() if not c.get("occluded")] or list(clips.values())
+    keys = sorted({k for c in clips.values() for k in c} - {"frames", "occluded"})
+    out = {}
+    for k in keys:
+        pool = list(clips.values()) if k in OCCLUSION_KEYS else plain
+        values = [c[k] for c in pool if k in c]
+        if values:
+            out[k] = round(float(np.mean(values)), 5)
+    return out
 
 
 def truth_files(folder: Path, color: str) -> dict[str, tuple[Path, str]]:
@@ -193,10 +227,7 @@ def run_evaluate(cfg: DictConfig) -> None:
 
         clips, rows = evaluate_targets(cfg)
         evaluators_report = json.loads(paths.EVALUATORS_REPORT.read_text(encoding="utf-8"))
-        keys = sorted({k for c in clips.values() for k in c} - {"frames"})
-        headline = {
-            k: round(float(np.mean([c[k] for c in clips.values() if k in c])), 5) for k in keys
-        }
+        headline = headline_figures(clips)
         metrics = headline | {
             "evaluators": evaluators_report,
             "speed": speed_figures(),

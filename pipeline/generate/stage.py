@@ -53,6 +53,16 @@ def swap_index(target: Target, identities: list[str]) -> int:
     return identities.index(target.swap_to)
 
 
+def own_index(target: Target, identities: list[str]) -> int | None:
+    """The decoder of the person in the target, whose mask sees what covers their face
+    (refine.mask.source=occlusion): the performer where known, else with two identities
+    the one the target is not swapped to; None when it cannot be told."""
+    if target.performer in identities:
+        return identities.index(target.performer)
+    others = [k for k, name in enumerate(identities) if name != target.swap_to]
+    return others[0] if len(others) == 1 else None
+
+
 def generate_all(
     cfg: DictConfig, targets: list[Target], model, meta: dict, out_root: Path, tag: str
 ) -> list[dict]:
@@ -61,7 +71,12 @@ def generate_all(
     stats = []
     with tqdm(total=sum(t.frames for t in targets), desc="generate", unit="frame") as bar:
         for target in targets:
-            swapper = Swapper(model, swap_index(target, meta["identities"]), cfg.generate.precision)
+            swapper = Swapper(
+                model,
+                swap_index(target, meta["identities"]),
+                cfg.generate.precision,
+                own_index(target, meta["identities"]),
+            )
             stats.append(
                 generate_target(
                     target,

@@ -3,6 +3,8 @@
 Per target, ``outputs/generated/<name>/`` holds:
     faces.npy    (N, S, S, 3) uint8 BGR swapped crops (zeros where no face)
     masks.npy    (N, S, S) uint8 predicted masks
+    own_masks.npy  (N, S, S) uint8 the target person's own decoder's masks (when the
+                 model has that person: refine.mask.source=occlusion reads them)
     track.npz    matrices (N, 2, 3) frame->crop, landmarks used (smoothed), raw landmarks,
                  has_face (N,)
     meta.json    target, identities, counts, speed
@@ -68,6 +70,10 @@ def generate_target(
     out_dir.mkdir(parents=True)
     faces = np.lib.format.open_memmap(out_dir / "faces.npy", "w+", np.uint8, (n, size, size, 3))
     masks = np.lib.format.open_memmap(out_dir / "masks.npy", "w+", np.uint8, (n, size, size))
+    own = None
+    if swapper.own is not None:
+        shape = (n, size, size)
+        own = np.lib.format.open_memmap(out_dir / "own_masks.npy", "w+", np.uint8, shape)
     names = target.names()
     (out_dir / "raw").mkdir()
     sink = FrameSink(target, out_dir / "raw", names, cfg.crf, cfg.preset)
@@ -80,7 +86,9 @@ def generate_target(
         if idx:
             crops = np.stack([warp_face(f, matrices[i], size) for i, f in pending if has_face[i]])
             t0 = time.perf_counter()
-            faces[idx], masks[idx] = swapper(crops)
+            faces[idx], masks[idx], own_masks = swapper(crops)
+            if own is not None:
+                own[idx] = own_masks
             infer_s += time.perf_counter() - t0
         for i, frame in pending:
             out = paste(frame, faces[i], masks[i], matrices[i]) if has_face[i] else frame
@@ -100,6 +108,8 @@ def generate_target(
     sink.close()
     faces.flush()
     masks.flush()
+    if own is not None:
+        own.flush()
     if seen != n:
         raise_short(target, seen, n)
     seconds = time.perf_counter() - start

@@ -10,15 +10,20 @@ from torch import nn
 
 
 class Swapper:
-    """Decode faces as identity ``identity`` of ``model`` (BGR uint8 in, BGR uint8 out)."""
+    """Decode faces as identity ``identity`` of ``model`` (BGR uint8 in, BGR uint8 out),
+    and, with ``own``, the mask the target person's own decoder draws on the same crops
+    (it leaves out what covers their face, having learnt their face)."""
 
-    def __init__(self, model: nn.Module, identity: int, precision: str = "bf16"):
+    def __init__(
+        self, model: nn.Module, identity: int, precision: str = "bf16", own: int | None = None
+    ):
         self.model = model.to(memory_format=torch.channels_last).eval()
         self.identity = identity
         self.precision = precision
+        self.own = own
 
     @torch.inference_mode()
-    def __call__(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def __call__(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         x = torch.from_numpy(np.ascontiguousarray(crops)).permute(0, 3, 1, 2)
         x = x.float().div_(255).contiguous(memory_format=torch.channels_last)
         ctx = (
@@ -26,8 +31,20 @@ class Swapper:
             if self.precision == "bf16"
             else contextlib.nullcontext()
         )
+        own = None
         with ctx:
-            rgb, mask = self.model(x, self.identity)
+            if hasattr(self.model, "encode"):  # DF: one shared code, two decoders
+                code = self.model.encode(x)
+                rgb, mask = self.model.decode(code, self.identity)
+                if self.own is not None:
+                    own = self.model.decode(code, self.own)[1]
+            else:
+                rgb, mask = self.model(x, self.identity)
+                if self.own is not None:
+                    own = self.model(x, self.own)[1]
         faces = rgb.float().clamp_(0, 1).mul_(255).round_().to(torch.uint8)
-        masks = mask.float().clamp_(0, 1).mul_(255).round_().to(torch.uint8)
-        return faces.permute(0, 2, 3, 1).numpy(), masks[:, 0].numpy()
+        return faces.permute(0, 2, 3, 1).numpy(), _mask(mask), None if own is None else _mask(own)
+
+
+def _mask(mask: torch.Tensor) -> np.ndarray:
+    return mask.float().clamp_(0, 1).mul_(255).round_().to(torch.uint8)[:, 0].numpy()

@@ -40,6 +40,11 @@ class Target:
         return self.meta["swap_to"]
 
     @property
+    def performer(self) -> str | None:
+        """The identity in the target (synthetic clips know it; real ones do not)."""
+        return self.meta.get("identity")
+
+    @property
     def media(self) -> Path:
         return self.folder / ("video.mp4" if self.kind == "video" else "images")
 

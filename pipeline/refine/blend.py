@@ -12,15 +12,25 @@ from pipeline.faces.mask import hull_mask
 from pipeline.faces.paste import unwarp_roi
 from pipeline.refine import blenders
 
-SOURCES = ("predicted", "hull", "both")
+SOURCES = ("predicted", "hull", "both", "occlusion")
 MODES = blenders.MODES
 
 
-def shape_mask(predicted: np.ndarray, landmarks: np.ndarray, cfg: DictConfig) -> np.ndarray:
-    """The blend mask in crop space (uint8): chosen source, eroded/dilated, feathered."""
+def shape_mask(
+    predicted: np.ndarray,
+    landmarks: np.ndarray,
+    cfg: DictConfig,
+    own: np.ndarray | None = None,
+) -> np.ndarray:
+    """The blend mask in crop space (uint8): chosen source, eroded/dilated, feathered.
+    ``own``: the target person's own decoder's mask (source ``occlusion``)."""
     size = predicted.shape[0]
     if cfg.source == "predicted":
         mask = predicted.copy()
+    elif cfg.source == "occlusion":
+        if own is None:
+            raise ValueError("mask source 'occlusion' needs the own decoder's mask")
+        mask = np.minimum(predicted, own)
     else:
         hull = hull_mask(landmarks, (size, size))
         mask = hull if cfg.source == "hull" else np.minimum(hull, predicted)

@@ -18,6 +18,7 @@ import numpy as np
 from omegaconf import DictConfig
 from tqdm import tqdm
 
+from pipeline.errors import UserError
 from pipeline.faces.align import transform_points, warp_face
 from pipeline.faces.mask import hull_mask, skin_mask
 from pipeline.generate.targets import Target
@@ -38,7 +39,13 @@ class Refiner:
         self.color_gap: list[tuple[float, float]] = []  # face vs target L*a*b* means, before/after
 
     def __call__(
-        self, frame: np.ndarray, face: np.ndarray, mask: np.ndarray, matrix: np.ndarray, lm
+        self,
+        frame: np.ndarray,
+        face: np.ndarray,
+        mask: np.ndarray,
+        matrix: np.ndarray,
+        lm,
+        own: np.ndarray | None = None,
     ) -> np.ndarray:
         s = self.size
         lm_crop = transform_points(lm, matrix)
@@ -53,7 +60,7 @@ class Refiner:
             before = np.abs(color.region_stats(face, region)[0] - want).mean()
             after = np.abs(color.region_stats(recoloured, region)[0] - want).mean()
             self.color_gap.append((float(before), float(after)))
-        blend_mask = shape_mask(mask, lm_crop, self.cfg.mask)
+        blend_mask = shape_mask(mask, lm_crop, self.cfg.mask, own)
         c = self.cfg
         return blend_face(
             frame, recoloured, blend_mask, matrix, c.blend, c.sharpen, c.sharpen_sigma
@@ -70,6 +77,15 @@ def refine_target(
 ) -> dict:
     faces = np.load(gen_dir / "faces.npy", mmap_mode="r")
     masks = np.load(gen_dir / "masks.npy", mmap_mode="r")
+    own = None
+    if cfg.mask.source == "occlusion":
+        if not (gen_dir / "own_masks.npy").is_file():
+            raise UserError(
+                f"refine.mask.source=occlusion needs the mask of the person in target "
+                f"'{target.name}' from their own decoder, and the model has no identity "
+                "known to be that person; use refine.mask.source=predicted."
+            )
+        own = np.load(gen_dir / "own_masks.npy", mmap_mode="r")
     with np.load(gen_dir / "track.npz") as track:
         matrices, landmarks, has_face = track["matrices"], track["landmarks"], track["has_face"]
     n = len(has_face)
@@ -88,8 +104,11 @@ def refine_target(
             break
         if target.kind == "images":
             refiner.color.reset()  # stills are independent pictures
+        mine = None if own is None else own[i]
         out = (
-            refiner(frame, faces[i], masks[i], matrices[i], landmarks[i]) if has_face[i] else frame
+            refiner(frame, faces[i], masks[i], matrices[i], landmarks[i], mine)
+            if has_face[i]
+            else frame
         )
         out = mark(out)
         panels = [frame, out] + ([next(truths)] if truths is not None else [])

@@ -1,0 +1,80 @@
+"""What covers the face in a clip (synthetic targets with ``occluders``): how well each
+mask leaves it out, and how much of it the final output keeps in front.
+
+* ``mask_iou_<source>``: intersection over union, summed over the clip, of a mask
+  thresholded at one half and put back into the frame against the exact visible face:
+  the landmark hull (what the masks are trained to cover) less what is in front of it.
+  Sources: ``predicted`` (the new identity's decoder), ``occlusion`` (that and the
+  target person's own decoder) where generate wrote it, and ``hull`` (the landmarks
+  alone, blind to occluders: the reference).
+* ``occluder_kept``: the share of occluder pixels inside the hull (where a swap paints)
+  that the output leaves as the target shows them, within ``KEPT_LEVELS`` grey levels
+  (the watermark and two H.264 encodes move an untouched pixel by a few levels; a face
+  painted over a hand or a microphone by far more). The target fed in as its own output
+  scores 1.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from pipeline.faces.mask import hull_mask
+from pipeline.io.video import read_frames
+
+KEPT_LEVELS = 10.0
+
+
+def load_hidden(path: Path, width: int) -> np.ndarray:
+    """(N, H, W) bool: what covers the face in each frame (collect's occluders.npz)."""
+    with np.load(path) as f:
+        return np.unpackbits(f["hidden"], axis=-1)[..., :width].astype(bool)
+
+
+def occlusion_figures(
+    target: Path, final: Path, hidden: np.ndarray, landmarks: np.ndarray, generated: Path
+) -> dict:
+    with np.load(generated / "track.npz") as track:
+        matrices, has_face = track["matrices"], track["has_face"]
+    masks = {"predicted": np.load(generated / "masks.npy", mmap_mode="r")}
+    if (generated / "own_masks.npy").is_file():
+        own = np.load(generated / "own_masks.npy", mmap_mode="r")
+        masks["occlusion"] = _Min(masks["predicted"], own)
+    inter = dict.fromkeys([*masks, "hull"], 0)
+    union = dict.fromkeys(inter, 0)
+    kept = covered = 0
+    for i, (before, after) in enumerate(zip(read_frames(target), read_frames(final))):
+        h, w = before.shape[:2]
+        hull = hull_mask(landmarks[i], (h, w)) > 127
+        exact = hull & ~hidden[i]
+        at_risk = hull & hidden[i]
+        if at_risk.any():
+            diff = np.abs(after.astype(np.int16) - before.astype(np.int16)).mean(2)
+            kept += int((diff[at_risk] <= KEPT_LEVELS).sum())
+            covered += int(at_risk.sum())
+        if not has_face[i]:
+            continue
+        frame_masks = {"hull": hull}
+        for name, m in masks.items():
+            back = cv2.warpAffine(
+                np.ascontiguousarray(m[i]), matrices[i], (w, h), flags=cv2.WARP_INVERSE_MAP
+            )
+            frame_masks[name] = back > 127
+        for name, m in frame_masks.items():
+            inter[name] += int((m & exact).sum())
+            union[name] += int((m | exact).sum())
+    out = {f"mask_iou_{k}": inter[k] / max(union[k], 1) for k in inter}
+    out["occluder_kept"] = kept / covered if covered else 1.0
+    return out
+
+
+class _Min:
+    """Two mask stacks' per-pixel minimum, frame by frame (no copy of either)."""
+
+    def __init__(self, a: np.ndarray, b: np.ndarray):
+        self.a, self.b = a, b
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        return np.minimum(self.a[i], self.b[i])
