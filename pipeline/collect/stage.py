@@ -106,9 +106,12 @@ def _write_target(data: DictConfig, t: DictConfig, people: dict, folder: Path, b
             truth.append(dict(zip(synthetic.TRUTHS, renders)))
             bar.update(1 + len(renders))
     write_track(folder / "track.npz", actor, truth, perf)
-    if t.occluders:  # what covers the face, per frame, bit-packed along the rows
+    if t.occluders:  # what covers the face: (frames, kinds, H, W), bit-packed along rows
         hidden = np.stack([a.hidden > 127 for a in actor])
-        np.savez_compressed(folder / "occluders.npz", hidden=np.packbits(hidden, axis=-1))
+        kinds = np.array(list(t.occluders))
+        np.savez_compressed(
+            folder / "occluders.npz", hidden=np.packbits(hidden, axis=-1), kinds=kinds
+        )
     write_meta(
         folder / "meta.json",
         {

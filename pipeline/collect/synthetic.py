@@ -179,7 +179,8 @@ def target_frames(
 ) -> Iterator[tuple[Frame, list[Frame]]]:
     """Each frame of a target clip with its ground truths (same performance and scene).
     With ``occluders`` they are drawn where the performer's face is, over the performer
-    and every truth alike, and the performer's frame carries their coverage (``hidden``)."""
+    and every truth alike, and the performer's frame carries each one's coverage
+    (``hidden``, in the order of ``occluders``)."""
     background = render_background(seed * 1000 + 999, size)
     things = [Occluder(kind, seed) for kind in occluders]
     n = performance_length(perf)

@@ -64,7 +64,7 @@ class SyntheticDataConf:
     preview_faces: int = 32  # crops shown in the MLflow grid per identity
     # Share of training faces with something in front (a random occluder kind); their
     # masks leave it out, so the mask head learns to (issue 12).
-    occlusion: float = 0.0
+    occlusion: float = 0.25
     identities: list[IdentityConf] = field(
         default_factory=lambda: [
             IdentityConf(name="synth_a", seed=11),
@@ -79,7 +79,7 @@ class SyntheticDataConf:
                 name="a_to_b_occluded",
                 identity="synth_a",
                 swap_to="synth_b",
-                seconds=4.0,
+                seconds=3.0,
                 seed=6,
                 occluders=["hand", "microphone", "glasses", "hair"],
             ),
@@ -253,10 +253,10 @@ class GenerateConf:
 
 @dataclass
 class MaskConf:
-    # predicted (the new identity's decoder) | hull (landmarks) | both | occlusion (the
-    # predicted mask where the target's own identity's decoder also sees its face, so
-    # what is in front of the face stays in front)
-    source: str = "predicted"
+    # occlusion (the predicted mask, cut crisply where the target person's own decoder
+    # does not see their face, so what is in front stays in front) | predicted (the new
+    # identity's decoder) | hull (landmarks) | both (hull and predicted)
+    source: str = "occlusion"
     erode: float = 0.02  # share of the crop side; negative dilates
     blur: float = 0.08  # feathering, share of the crop side
 

@@ -11,7 +11,7 @@ mask leaves it out, and how much of it the final output keeps in front.
   that the output leaves as the target shows them, within ``KEPT_LEVELS`` grey levels
   (the watermark and two H.264 encodes move an untouched pixel by a few levels; a face
   painted over a hand or a microphone by far more). The target fed in as its own output
-  scores 1.
+  scores 1. ``occluder_kept_<kind>`` is the same over one kind's pixels.
 """
 
 from __future__ import annotations
@@ -27,15 +27,22 @@ from pipeline.io.video import read_frames
 KEPT_LEVELS = 10.0
 
 
-def load_hidden(path: Path, width: int) -> np.ndarray:
-    """(N, H, W) bool: what covers the face in each frame (collect's occluders.npz)."""
+def load_hidden(path: Path, width: int) -> tuple[np.ndarray, list[str]]:
+    """(N, K, H, W) bool: what covers the face in each frame, per kind (collect's
+    occluders.npz), and the kinds."""
     with np.load(path) as f:
-        return np.unpackbits(f["hidden"], axis=-1)[..., :width].astype(bool)
+        return np.unpackbits(f["hidden"], axis=-1)[..., :width].astype(bool), list(f["kinds"])
 
 
 def occlusion_figures(
-    target: Path, final: Path, hidden: np.ndarray, landmarks: np.ndarray, generated: Path
+    target: Path,
+    final: Path,
+    hidden: np.ndarray,
+    landmarks: np.ndarray,
+    generated: Path,
+    kinds: list[str] = (),
 ) -> dict:
+    """``hidden``: (N, K, H, W) bool, one plane per occluder in ``kinds``' order."""
     with np.load(generated / "track.npz") as track:
         matrices, has_face = track["matrices"], track["has_face"]
     masks = {"predicted": np.load(generated / "masks.npy", mmap_mode="r")}
@@ -44,16 +51,21 @@ def occlusion_figures(
         masks["occlusion"] = _Min(masks["predicted"], own)
     inter = dict.fromkeys([*masks, "hull"], 0)
     union = dict.fromkeys(inter, 0)
-    kept = covered = 0
+    planes = ["", *(f"_{k}" for k in kinds)]  # "" = every occluder together
+    kept, covered = dict.fromkeys(planes, 0), dict.fromkeys(planes, 0)
     for i, (before, after) in enumerate(zip(read_frames(target), read_frames(final))):
         h, w = before.shape[:2]
         hull = hull_mask(landmarks[i], (h, w)) > 127
-        exact = hull & ~hidden[i]
-        at_risk = hull & hidden[i]
-        if at_risk.any():
-            diff = np.abs(after.astype(np.int16) - before.astype(np.int16)).mean(2)
-            kept += int((diff[at_risk] <= KEPT_LEVELS).sum())
-            covered += int(at_risk.sum())
+        anything = hidden[i].any(0)
+        exact = hull & ~anything
+        diff = None
+        for name, plane in zip(planes, [anything, *hidden[i]]):
+            at_risk = hull & plane
+            if at_risk.any():
+                if diff is None:
+                    diff = np.abs(after.astype(np.int16) - before.astype(np.int16)).mean(2)
+                kept[name] += int((diff[at_risk] <= KEPT_LEVELS).sum())
+                covered[name] += int(at_risk.sum())
         if not has_face[i]:
             continue
         frame_masks = {"hull": hull}
@@ -66,7 +78,8 @@ def occlusion_figures(
             inter[name] += int((m & exact).sum())
             union[name] += int((m | exact).sum())
     out = {f"mask_iou_{k}": inter[k] / max(union[k], 1) for k in inter}
-    out["occluder_kept"] = kept / covered if covered else 1.0
+    for name in planes:
+        out[f"occluder_kept{name}"] = kept[name] / covered[name] if covered[name] else 1.0
     return out
 
 

@@ -65,7 +65,7 @@ HEADLINE = (
 )
 # Figures that only occluded clips have; every other headline figure is the mean over the
 # clips without occluders, so adding an occlusion clip leaves the swap's headline as it was.
-OCCLUSION_KEYS = ("occluder_kept", "mask_iou_predicted", "mask_iou_occlusion", "mask_iou_hull")
+OCCLUSION_PREFIXES = ("occluder_kept", "mask_iou_")
 
 
 def run_evaluators(cfg: DictConfig) -> None:
@@ -119,9 +119,9 @@ def evaluate_targets(cfg: DictConfig) -> tuple[dict, dict[str, list[dict]]]:
         if (t.folder / "occluders.npz").is_file():
             with np.load(t.folder / "track.npz") as track:
                 landmarks = track["landmarks"]
-            hidden = load_hidden(t.folder / "occluders.npz", landmarks_width(t))
+            hidden, kinds = load_hidden(t.folder / "occluders.npz", landmarks_width(t))
             generated = paths.GENERATED / t.name
-            clips[t.name] |= occlusion_figures(t.media, final, hidden, landmarks, generated)
+            clips[t.name] |= occlusion_figures(t.media, final, hidden, landmarks, generated, kinds)
             clips[t.name]["occluded"] = True
     return clips, rows
 
@@ -138,7 +138,7 @@ def headline_figures(clips: dict) -> dict:
     keys = sorted({k for c in clips.values() for k in c} - {"frames", "occluded"})
     out = {}
     for k in keys:
-        pool = list(clips.values()) if k in OCCLUSION_KEYS else plain
+        pool = list(clips.values()) if k.startswith(OCCLUSION_PREFIXES) else plain
         values = [c[k] for c in pool if k in c]
         if values:
             out[k] = round(float(np.mean(values)), 5)

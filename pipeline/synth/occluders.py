@@ -203,8 +203,8 @@ class Occluder:
 def occlude(
     image: np.ndarray, landmarks: np.ndarray, occluders: list[Occluder], phase: float
 ) -> np.ndarray:
-    """Draw every occluder over ``image`` in place; their joint coverage (H, W) uint8."""
-    mask = np.zeros(image.shape[:2], np.uint8)
-    for occ in occluders:
-        np.maximum(mask, occ.draw(image, landmarks, phase), out=mask)
-    return mask
+    """Draw every occluder over ``image`` in place, in order; each one's coverage,
+    (K, H, W) uint8 (what a later one covers still counts as the earlier one's)."""
+    if not occluders:
+        return np.zeros((0, *image.shape[:2]), np.uint8)
+    return np.stack([occ.draw(image, landmarks, phase) for occ in occluders])

@@ -43,7 +43,7 @@ class Frame:
     landmarks: np.ndarray  # (68, 2) float32, pixel coordinates (x, y), pixel centres at ints
     visible: np.ndarray  # (68,) bool: the landmark's surface point is not hidden
     face_mask: np.ndarray  # (S, S) uint8, 255 where the face's skin (not hair, ears, neck)
-    hidden: np.ndarray | None = None  # (S, S) uint8: what is drawn in front (occluders.py)
+    hidden: np.ndarray | None = None  # (K, S, S) uint8: each thing drawn in front (occluders.py)
 
 
 def camera(size: int, perf: dict[str, float]) -> tuple[np.ndarray, float, float, float]:
