@@ -144,7 +144,7 @@ def test_only_the_chosen_face_changes_and_the_other_stays_bit_identical(fa):
     for mode in MODES:
         refine = OmegaConf.merge(cfg, {"blend": mode})
         outputs[f"refine {mode}"] = Refiner(refine, size)(
-            frame, swapped, mask, matrix, astro.landmarks
+            frame, swapped, mask, matrix, astro.landmarks, mask  # own mask: the same face
         )
     for name, out in outputs.items():
         changed = np.any(out != frame, axis=2)
