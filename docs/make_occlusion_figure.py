@@ -3,7 +3,7 @@ blended through each mask source (the landmark hull paints over whatever is in f
 the predicted and occlusion masks leave it in front), and the face-swap truth, for a few
 frames, cropped around the face and enlarged.
 
-    python docs/make_occlusion_figure.py [--clip a_to_b_occluded] [--frames 10,45,80]
+    python docs/make_occlusion_figure.py [--clip a_to_b_occluded] [--frames 10,40,70]
         [--out docs/occlusion.jpg]
 
 Run it after `make run`: it reads data/targets/, outputs/generated/ and params.yaml, and
@@ -74,7 +74,7 @@ def figure(clip: str, frames: list[int], size: int = 200) -> np.ndarray:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--clip", default="a_to_b_occluded")
-    ap.add_argument("--frames", default="10,45,80")
+    ap.add_argument("--frames", default="10,40,70")
     ap.add_argument("--out", type=Path, default=Path("docs/occlusion.jpg"))
     args = ap.parse_args()
     image = figure(args.clip, [int(f) for f in args.frames.split(",")])
