@@ -39,7 +39,7 @@ def closeups(clip: str, frames: list[int], size: int = 224) -> np.ndarray:
     track = np.load(f"data/targets/{clip}/track.npz")
     wanted = set(frames)
     columns = []
-    for title, pattern in COLUMNS:
+    for _title, pattern in COLUMNS:
         tiles = []
         for i, frame in enumerate(read_frames(Path(pattern.format(c=clip)))):
             if i in wanted:
@@ -50,11 +50,19 @@ def closeups(clip: str, frames: list[int], size: int = 224) -> np.ndarray:
                     interpolation=cv2.INTER_LANCZOS4,
                 )
                 tiles.append(tile)
+        columns.append(tiles)
+    return titled_columns([t for t, _ in COLUMNS], columns, size)
+
+
+def titled_columns(titles: list[str], columns: list[list[np.ndarray]], size: int) -> np.ndarray:
+    """Columns of ``size``-wide tiles under their titles, side by side with white gaps."""
+    cols = []
+    for title, tiles in zip(titles, columns):
         head = np.full((28, size, 3), 255, np.uint8)
         cv2.putText(head, title, (6, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (0, 0, 0), 1, cv2.LINE_AA)
-        columns.append(np.concatenate([head, *tiles], 0))
-    gap = np.full((columns[0].shape[0], 4, 3), 255, np.uint8)
-    return np.concatenate([c for col in columns for c in (col, gap)][:-1], 1)
+        cols.append(np.concatenate([head, *tiles], 0))
+    gap = np.full((cols[0].shape[0], 4, 3), 255, np.uint8)
+    return np.concatenate([c for col in cols for c in (col, gap)][:-1], 1)
 
 
 def main() -> None:

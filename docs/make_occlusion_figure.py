@@ -17,7 +17,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from make_figures import face_box  # docs/ is on the path when run as a script
+from make_figures import face_box, titled_columns  # docs/ is on the path when run as a script
 from omegaconf import OmegaConf
 
 from pipeline.config.load import load_params
@@ -61,14 +61,7 @@ def figure(clip: str, frames: list[int], size: int = 200) -> np.ndarray:
             box = face_box(exact[i], frame.shape[:2], 0.35)
             for col, image in zip(columns, [frame, *row, good]):
                 col.append(tile(image, box, size))
-    heads = []
-    for title in titles:
-        head = np.full((26, size, 3), 255, np.uint8)
-        cv2.putText(head, title, (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
-        heads.append(head)
-    cols = [np.concatenate([h, *c], 0) for h, c in zip(heads, columns)]
-    gap = np.full((cols[0].shape[0], 4, 3), 255, np.uint8)
-    return np.concatenate([x for c in cols for x in (c, gap)][:-1], 1)
+    return titled_columns(titles, columns, size)
 
 
 def main() -> None:
