@@ -45,11 +45,11 @@ def occlusion_figures(
     """``hidden``: (N, K, H, W) bool, one plane per occluder in ``kinds``' order."""
     with np.load(generated / "track.npz") as track:
         matrices, has_face = track["matrices"], track["has_face"]
-    masks = {"predicted": np.load(generated / "masks.npy", mmap_mode="r")}
+    predicted = np.load(generated / "masks.npy", mmap_mode="r")
+    own = None
     if (generated / "own_masks.npy").is_file():
         own = np.load(generated / "own_masks.npy", mmap_mode="r")
-        masks["occlusion"] = _Min(masks["predicted"], own)
-    inter = dict.fromkeys([*masks, "hull"], 0)
+    inter = dict.fromkeys(["predicted", "hull"] + (["occlusion"] if own is not None else []), 0)
     union = dict.fromkeys(inter, 0)
     planes = ["", *(f"_{k}" for k in kinds)]  # "" = every occluder together
     kept, covered = dict.fromkeys(planes, 0), dict.fromkeys(planes, 0)
@@ -68,10 +68,13 @@ def occlusion_figures(
                 covered[name] += int(at_risk.sum())
         if not has_face[i]:
             continue
+        crop_masks = {"predicted": predicted[i]}
+        if own is not None:  # what refine's occlusion source keeps, before softening
+            crop_masks["occlusion"] = np.minimum(predicted[i], own[i])
         frame_masks = {"hull": hull}
-        for name, m in masks.items():
+        for name, m in crop_masks.items():
             back = cv2.warpAffine(
-                np.ascontiguousarray(m[i]), matrices[i], (w, h), flags=cv2.WARP_INVERSE_MAP
+                np.ascontiguousarray(m), matrices[i], (w, h), flags=cv2.WARP_INVERSE_MAP
             )
             frame_masks[name] = back > 127
         for name, m in frame_masks.items():
@@ -81,13 +84,3 @@ def occlusion_figures(
     for name in planes:
         out[f"occluder_kept{name}"] = kept[name] / covered[name] if covered[name] else 1.0
     return out
-
-
-class _Min:
-    """Two mask stacks' per-pixel minimum, frame by frame (no copy of either)."""
-
-    def __init__(self, a: np.ndarray, b: np.ndarray):
-        self.a, self.b = a, b
-
-    def __getitem__(self, i: int) -> np.ndarray:
-        return np.minimum(self.a[i], self.b[i])

@@ -110,25 +110,20 @@ def evaluate_targets(cfg: DictConfig) -> tuple[dict, dict[str, list[dict]]]:
         files = truth_files(t.folder, cfg.refine.color)
         with np.load(t.folder / "track.npz") as track:
             truths = [Truth(suffix, track[key]) for suffix, (_, key) in files.items()]
+            landmarks = track["landmarks"]
             scorer = ClipScorer(
-                evs, t.swap_to, clip_performance(track), track["landmarks"], truths, prov["run_tag"]
+                evs, t.swap_to, clip_performance(track), landmarks, truths, prov["run_tag"]
             )
         outputs = tqdm(read_frames(final), total=t.frames, desc=f"evaluate {t.name}", unit="frame")
         truths = zip(*(read_frames(path) for path, _ in files.values()))
         clips[t.name], rows[t.name] = score_clip(scorer, outputs, (list(f) for f in truths))
         if (t.folder / "occluders.npz").is_file():
-            with np.load(t.folder / "track.npz") as track:
-                landmarks = track["landmarks"]
-            hidden, kinds = load_hidden(t.folder / "occluders.npz", landmarks_width(t))
+            width = t.meta.get("width") or t.meta["size"]
+            hidden, kinds = load_hidden(t.folder / "occluders.npz", int(width))
             generated = paths.GENERATED / t.name
             clips[t.name] |= occlusion_figures(t.media, final, hidden, landmarks, generated, kinds)
             clips[t.name]["occluded"] = True
     return clips, rows
-
-
-def landmarks_width(t: Target) -> int:
-    meta = json.loads((t.folder / "meta.json").read_text(encoding="utf-8"))
-    return int(meta.get("width") or meta["size"])
 
 
 def headline_figures(clips: dict) -> dict:

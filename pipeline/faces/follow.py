@@ -65,13 +65,13 @@ class Track:
 
     def detected(self, t: int, face: Face) -> None:
         lo, hi = face.landmarks.min(0), face.landmarks.max(0)
-        span = max(float((hi - lo).max()), 1.0)
+        span = max(_span(face.landmarks), 1.0)
         self.box_shape = (np.array(face.box, float) - np.tile((lo + hi) / 2, 2)) / span
         self.lost = 0
         self.see(t, face.landmarks)
 
     def size(self) -> float:
-        return float(np.ptp(self.last, axis=0).max())
+        return _span(self.last)
 
     def see(self, t: int, landmarks: np.ndarray) -> None:
         before = self.seen.get(t - 1)
@@ -160,9 +160,6 @@ class FaceTracker:
         for r, c in zip(*linear_sum_assignment(cost)):
             if cost[r, c] < SAME_PERSON:
                 matched[rest[r]] = known[c]
-        for j in rest:  # a new track starts with the embedding already paid for
-            if j not in matched:
-                faces[j].embedding = emb[j]
         return matched
 
     def _embed(self, frame: np.ndarray, face: Face) -> np.ndarray:
@@ -194,8 +191,13 @@ class FaceTracker:
             ]
             if scored:
                 return min(scored)[1], "reference"
-        totals = [sum(np.ptp(lm, axis=0).max() for lm in tr.seen.values()) for tr in self.tracks]
+        totals = [sum(_span(lm) for lm in tr.seen.values()) for tr in self.tracks]
         return int(np.argmax(totals)), "largest"
+
+
+def _span(landmarks: np.ndarray) -> float:
+    """Face size: the larger side of the landmarks' box (as ``Face.size``)."""
+    return float(np.ptp(landmarks, axis=0).max())
 
 
 def _distance(tr: Track, face: Face) -> float:

@@ -25,11 +25,9 @@ def shape_mask(
     """The blend mask in crop space (uint8): chosen source, eroded/dilated, feathered.
     ``own``: the target person's own decoder's mask (source ``occlusion``)."""
     size = predicted.shape[0]
-    if cfg.source == "predicted":
-        mask = predicted.copy()
-    elif cfg.source == "occlusion":
-        if own is None:
-            raise ValueError("mask source 'occlusion' needs the own decoder's mask")
+    if cfg.source == "occlusion" and own is None:
+        raise ValueError("mask source 'occlusion' needs the own decoder's mask")
+    if cfg.source in ("predicted", "occlusion"):
         mask = predicted.copy()
     else:
         hull = hull_mask(landmarks, (size, size))

@@ -82,8 +82,13 @@ class Occluder:
         for colour, draw in shapes:
             layer = np.zeros_like(mask)
             draw(layer, 255)
-            a = layer.astype(np.float32)[..., None] / 255
-            image[:] = (image * (1 - a) + np.array(colour, np.float32) * a).round().astype(np.uint8)
+            x, y, w, h = cv2.boundingRect(layer)  # outside it the shape changes nothing
+            if not w:
+                continue
+            box = (slice(y, y + h), slice(x, x + w))
+            a = layer[box].astype(np.float32)[..., None] / 255
+            blended = image[box] * (1 - a) + np.array(colour, np.float32) * a
+            image[box] = blended.round().astype(np.uint8)
             np.maximum(mask, layer, out=mask)
         return mask
 
