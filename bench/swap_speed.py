@@ -47,7 +47,7 @@ def make_clip(folder: Path, width: int, height: int, repeat: int, seconds: float
     frames, landmarks = frames * repeat, landmarks * repeat
     folder.mkdir(parents=True)
     wav = folder / "audio.wav"
-    write_wav(wav, soundtrack(len(frames) / data.fps, data.audio_hz, 5))
+    write_wav(wav, soundtrack(len(frames) / data.fps, 220.0, 5))
     with VideoWriter(folder / "video.mp4", (width, height), data.fps, 18, wav) as out:
         for f in frames:
             out.write(f)

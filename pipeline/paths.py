@@ -37,6 +37,13 @@ TRAIN_LOSS = REPORTS / "train_loss.csv"
 REFINE_REPORT = REPORTS / "refine.json"
 EVALUATORS_REPORT = REPORTS / "evaluators.json"
 METRICS = REPORTS / "metrics.json"
+# The voice branch (pipeline/voice)
+VOICES = Path("data/voices")
+VOICE_MODEL = Path("voice_model")
+VOICE_OUT = Path("outputs/voice")
+VOICE_EVALUATOR = Path("evaluators_voice")
+VOICE_TRAIN_REPORT = REPORTS / "voice_train.json"
+VOICE_EVALUATOR_REPORT = REPORTS / "voice_evaluator.json"
 PLOTS = REPORTS / "plots"
 # Outside DVC's outputs on purpose: DVC deletes a stage's outputs before it re-runs it,
 # which would throw away the checkpoint a killed run resumes from.

@@ -110,7 +110,6 @@ EDGES = [
     "data.scenes=1",
     "data.fps=1",
     "data.video_crf=0",
-    "data.audio_hz=20",
     "data.preview_faces=1",
     "data.coverage=1.2",
     "data.identities=[{name:synth_a,seed:0,frames:1},{name:synth_b,seed:2147483647,frames:1}]",

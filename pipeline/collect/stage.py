@@ -18,11 +18,13 @@ from pipeline.collect.folder import check_consent, collect_folder
 from pipeline.collect.writer import FaceFolderWriter, write_meta, write_track
 from pipeline.config.load import load_params
 from pipeline.io.atomic import atomic_outputs
-from pipeline.io.audio import soundtrack, write_wav
+from pipeline.io.audio import to_int16, write_wav
 from pipeline.io.video import VideoWriter
 from pipeline.paths import project_root
 from pipeline.tracking import stage_run
 from pipeline.viz.grid import image_grid
+from pipeline.voice import world
+from pipeline.voice.soundtrack import mouth_track, target_speech, to_48k
 
 
 def collect_synthetic(data: DictConfig, faces_dir: Path, targets_dir: Path) -> dict:
@@ -75,18 +77,25 @@ def _write_target(data: DictConfig, t: DictConfig, people: dict, folder: Path, b
     folder.mkdir(parents=True)
     perf = synthetic.target_performance(t.seconds, data.fps, t.seed)
     n = len(perf["yaw"])
+    # The performer reads aloud, and the mouth follows the phonemes (lip sync); the
+    # ground truths carry the same reading in the new identity's voice.
+    voices = {i.name: i.voice for i in data.identities}
+    speech = target_speech(voices[t.identity], voices[t.swap_to], n / data.fps, t.seed)
+    perf["mouth_open"] = mouth_track(speech.phonemes, n, data.fps)
+    write_wav(folder / "voice_truth.wav", to_int16(speech.truth), world.RATE)
     size = (data.frame_size, data.frame_size)
     actor, truth = [], []
     truths = synthetic.truth_identities(people[t.identity], people[t.swap_to])
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
-        wav = Path(tmp) / "audio.wav"
-        write_wav(wav, soundtrack(n / data.fps, data.audio_hz, t.seed))
+        wav, truth_wav = Path(tmp) / "actor.wav", Path(tmp) / "truth.wav"
+        write_wav(wav, to_int16(to_48k(speech.actor)))
+        write_wav(truth_wav, to_int16(to_48k(speech.truth)))
         v_out = stack.enter_context(
             VideoWriter(folder / "video.mp4", size, data.fps, data.video_crf, wav)
         )
         truth_out = [
             stack.enter_context(
-                VideoWriter(folder / f"{name}.mp4", size, data.fps, data.video_crf, wav)
+                VideoWriter(folder / f"{name}.mp4", size, data.fps, data.video_crf, truth_wav)
             )
             for name in synthetic.TRUTHS
         ]
@@ -125,6 +134,11 @@ def _write_target(data: DictConfig, t: DictConfig, people: dict, folder: Path, b
             "seed": t.seed,
             "occluders": list(t.occluders),
             "renderer_version": synthetic.RENDERER_VERSION,
+            "speech": {
+                "text": speech.text,
+                "voice": voices[t.identity],
+                "truth_voice": voices[t.swap_to],
+            },
         },
     )
     return n

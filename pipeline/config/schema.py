@@ -21,6 +21,7 @@ class IdentityConf:
     name: str = MISSING
     seed: int = MISSING
     frames: int = 1000
+    voice: int = 0  # the seed of their synthetic voice (pipeline/voice/speakers.py)
 
 
 @dataclass
@@ -60,15 +61,14 @@ class SyntheticDataConf:
     scenes: int = 8  # backgrounds per identity, each a stretch of the training frames
     fps: float = 25.0
     video_crf: int = 18  # H.264 quality of the target and ground-truth clips
-    audio_hz: float = 220.0  # base pitch of the generated soundtrack
     preview_faces: int = 32  # crops shown in the MLflow grid per identity
     # Share of training faces with something in front (a random occluder kind); their
     # masks leave it out, so the mask head learns to (issue 12).
     occlusion: float = 0.25
     identities: list[IdentityConf] = field(
         default_factory=lambda: [
-            IdentityConf(name="synth_a", seed=11),
-            IdentityConf(name="synth_b", seed=8),
+            IdentityConf(name="synth_a", seed=11, voice=2),
+            IdentityConf(name="synth_b", seed=8, voice=11),
         ]
     )
     targets: list[TargetConf] = field(
@@ -337,6 +337,35 @@ class PretrainConf:
 
 
 @dataclass
+class VoiceConf:
+    """The audio half (pipeline/voice): synthetic speakers, voice conversion, its
+    evaluator. ``kind: none`` leaves the target's own voice in the swapped video."""
+
+    kind: str = "convert"  # convert | none
+    sentences: int = 30  # sentences each speaker reads for training (~4 s each)
+    sentence_seed: int = 300  # a speaker reads sentences(sentence_seed + voice seed)
+    # The model: a shared encoder over a window of envelope frames, one decoder per
+    # speaker; the encoder sees each speaker's frames through a random vocal-tract warp.
+    context: int = 8  # frames each side of the converted one (10 ms each)
+    width: int = 192
+    bottleneck: int = 24
+    warp: float = 0.16  # the random warp's tract factors: 1 +- warp
+    tilt: float = 3.0  # and spectral tilts: +- dB per octave
+    steps: int = 1500
+    batch_size: int = 256
+    lr: float = 2.0e-3
+    checkpoint_every: int = 250
+    chunk_seconds: float = 8.0  # conversion streams audio in chunks this long
+    # Audio watermark strength (the run tag, as in the video mark)
+    # The evaluator: a speaker classifier on a gallery the conversion never trains on.
+    gallery_speakers: int = 8
+    gallery_seed: int = 7000  # their voice seeds: gallery_seed + k
+    gallery_sentences: int = 10  # per speaker, the evaluator's training speech
+    test_sentences: int = 8  # held out per speaker: the evaluator's floor, and A's
+    # sentences converted to B for retrieval, MCD, F0 RMSE and STOI
+
+
+@dataclass
 class SqliteTrackingConf:
     backend: str = "sqlite"
     experiment: str = "facepipe"
@@ -363,6 +392,7 @@ class Config:
     provenance: ProvenanceConf = field(default_factory=ProvenanceConf)
     evaluate: EvaluateConf = field(default_factory=EvaluateConf)
     pretrain: PretrainConf = field(default_factory=PretrainConf)
+    voice: VoiceConf = field(default_factory=VoiceConf)
     detector: Any = MISSING
     tracking: Any = MISSING
 
@@ -391,6 +421,7 @@ def register_configs() -> None:
         ("provenance", ProvenanceConf),
         ("evaluate", EvaluateConf),
         ("pretrain", PretrainConf),
+        ("voice", VoiceConf),
     )
     for group, node in plain:
         cs.store(group=group, name=f"{group}_schema", node=node)

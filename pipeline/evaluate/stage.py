@@ -62,6 +62,15 @@ HEADLINE = (
     "occluder_kept",
     "mask_iou_predicted",
     "mask_iou_occlusion",
+    # the voice (pipeline/evaluate/voice.py): held-out sentences, then the clips' tracks
+    "voice_speaker_retrieval",
+    "voice_speaker_retrieval_truth",
+    "voice_mcd",
+    "voice_log_f0_rmse",
+    "voice_stoi",
+    "audio_mcd",
+    "audio_watermark_found",
+    "audio_watermark_bit_accuracy",
 )
 # Figures that only occluded clips have; every other headline figure is the mean over the
 # clips without occluders, so adding an occlusion clip leaves the swap's headline as it was.
@@ -124,6 +133,34 @@ def evaluate_targets(cfg: DictConfig) -> tuple[dict, dict[str, list[dict]]]:
             clips[t.name] |= occlusion_figures(t.media, final, hidden, landmarks, generated, kinds)
             clips[t.name]["occluded"] = True
     return clips, rows
+
+
+VOICE_HEADLINE = ("speaker_retrieval", "speaker_retrieval_truth", "mcd", "log_f0_rmse", "stoi")
+
+
+def evaluate_voice(cfg: DictConfig, clips: dict) -> dict:
+    """The voice figures (held-out sentences) and each synthetic clip's sound track
+    figures added to ``clips``; {"skipped": why} when the voice branch did not run."""
+    from pipeline.evaluate import voice as figures
+    from pipeline.voice.stage import active
+
+    why = active(cfg)
+    if why:
+        return {"skipped": why}
+    videos = [t for t in open_targets(paths.TARGETS) if t.kind == "video"]
+    for t in videos:
+        final = paths.FINAL / t.name / f"{t.name}.mp4"
+        if (t.folder / "voice_truth.wav").is_file():
+            prov = json.loads((paths.FINAL / t.name / "provenance.json").read_text())
+            clips[t.name] |= figures.clip_figures(t, final, prov["run_tag"])
+    first = next(t for t in videos if t.performer)
+    held = figures.held_out_figures(cfg.data, cfg.voice, first.performer, first.swap_to)
+    report = json.loads(paths.VOICE_EVALUATOR_REPORT.read_text())
+    return held | {
+        "conversion_real_time_factor": figures.conversion_speed(),
+        "evaluator_held_out_top1": report["held_out_top1"],
+        "gallery_speakers": len(report["speakers"]),
+    }
 
 
 def headline_figures(clips: dict) -> dict:
@@ -221,11 +258,14 @@ def run_evaluate(cfg: DictConfig) -> None:
         import mlflow
 
         clips, rows = evaluate_targets(cfg)
+        voice = evaluate_voice(cfg, clips)
         evaluators_report = json.loads(paths.EVALUATORS_REPORT.read_text(encoding="utf-8"))
         headline = headline_figures(clips)
+        headline |= {f"voice_{k}": v for k, v in voice.items() if k in VOICE_HEADLINE}
         metrics = headline | {
             "evaluators": evaluators_report,
             "speed": speed_figures(),
+            "voice": voice,
             "clips": clips,
         }
         write_reports(clips, rows, metrics)

@@ -58,17 +58,21 @@ class Target:
         """Whether the clip has a sound track to carry into the outputs."""
         return self.kind == "video" and has_audio(self.media)
 
-    def video_writer(self, path: Path, frame: np.ndarray, crf: int, preset: str) -> VideoWriter:
+    def video_writer(
+        self, path: Path, frame: np.ndarray, crf: int, preset: str, audio: Path | None = None
+    ) -> VideoWriter:
         """An H.264 writer for frames shaped like ``frame``, at the clip's rate, carrying
-        its sound track unchanged (copied, not re-encoded) when it has one."""
+        ``audio`` (encoded to AAC) or else the clip's own sound track unchanged (copied,
+        not re-encoded) when it has one."""
         h, w = frame.shape[:2]
+        own = self.media if self.audio else None
         return VideoWriter(
             path,
             (w, h),
             self.fps,
             crf,
-            audio_path=self.media if self.audio else None,
-            audio_codec="copy",
+            audio_path=audio or own,
+            audio_codec="aac" if audio else "copy",
             preset=preset,
         )
 

@@ -28,3 +28,40 @@ def write_wav(path: str | Path, samples: np.ndarray, rate: int = 48000) -> None:
         w.setsampwidth(2)
         w.setframerate(rate)
         w.writeframes(samples.tobytes())
+
+
+def to_int16(samples: np.ndarray) -> np.ndarray:
+    """Float samples in [-1, 1] as int16 (clipped)."""
+    return np.round(np.clip(samples, -1, 1) * 32767).astype(np.int16)
+
+
+def read_wav(path: str | Path) -> tuple[np.ndarray, int]:
+    """A 16-bit PCM WAV's samples as float32 in [-1, 1] (channels averaged) and its rate."""
+    with wave.open(str(path), "rb") as w:
+        if w.getsampwidth() != 2:
+            raise ValueError(f"{path} is not 16-bit PCM")
+        rate, channels = w.getframerate(), w.getnchannels()
+        x = np.frombuffer(w.readframes(w.getnframes()), np.int16).astype(np.float32) / 32768
+    return x.reshape(-1, channels).mean(1), rate
+
+
+def decode_audio(path: str | Path, rate: int, start: float = 0.0, seconds: float | None = None):
+    """A media file's first audio track, mono float32 at ``rate``, through ffmpeg; the
+    span from ``start`` for ``seconds`` (all of it when None). Raises ValueError with
+    ffmpeg's reason when the file has no readable audio."""
+    import subprocess
+
+    import imageio_ffmpeg
+
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-nostdin"]
+    if start:
+        cmd += ["-ss", f"{start:.6f}"]
+    cmd += ["-i", str(path)]
+    if seconds is not None:
+        cmd += ["-t", f"{seconds:.6f}"]
+    cmd += ["-map", "0:a:0", "-ac", "1", "-ar", str(rate), "-f", "s16le", "-"]
+    done = subprocess.run(cmd, capture_output=True)
+    if done.returncode != 0:
+        reason = done.stderr.decode(errors="replace").strip().splitlines()
+        raise ValueError(reason[-1] if reason else f"ffmpeg exited with {done.returncode}")
+    return np.frombuffer(done.stdout, np.int16).astype(np.float32) / 32768

@@ -19,7 +19,9 @@ class Source(Protocol):
     name: str
     kind: str  # "video" | "images"
 
-    def video_writer(self, path: Path, frame: np.ndarray, crf: int, preset: str) -> VideoWriter: ...
+    def video_writer(
+        self, path: Path, frame: np.ndarray, crf: int, preset: str, audio: Path | None = None
+    ) -> VideoWriter: ...
 
 
 class FrameSink:
@@ -35,8 +37,9 @@ class FrameSink:
         crf: int,
         preset: str,
         image_format: str | None = None,  # None: each still keeps its own extension
+        audio: Path | None = None,  # a sound track in place of the target's own
     ):
-        self.target, self.folder, self.names = target, folder, names
+        self.target, self.folder, self.names, self.audio = target, folder, names, audio
         self.crf, self.preset, self.image_format = crf, preset, image_format
         self.writers: dict[str, VideoWriter] = {}
         self.files: list[str] = []
@@ -55,7 +58,7 @@ class FrameSink:
             if suffix not in self.writers:
                 name = f"{self.target.name}{suffix}.mp4"
                 self.writers[suffix] = self.target.video_writer(
-                    self.folder / name, frame, self.crf, self.preset
+                    self.folder / name, frame, self.crf, self.preset, self.audio
                 )
                 self.files.append(name)
             self.writers[suffix].write(frame)

@@ -38,7 +38,8 @@ class VideoWriter:
             fps=fps,
             codec="libx264",
             quality=None,
-            output_params=["-crf", str(crf), "-preset", preset],
+            output_params=["-crf", str(crf), "-preset", preset]
+            + (["-b:a", "128k"] if audio_path and audio_codec == "aac" else []),
             audio_path=str(audio_path) if audio_path else None,
             audio_codec=audio_codec if audio_path else None,
             macro_block_size=1,

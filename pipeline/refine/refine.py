@@ -74,7 +74,10 @@ def refine_target(
     out_dir: Path,
     mark: Callable[[np.ndarray], np.ndarray],
     bar: tqdm | None = None,
+    voice: Path | None = None,
 ) -> dict:
+    """Refine one target's generated faces into its final outputs; ``voice`` (a WAV) is
+    their sound track in place of the target's own."""
     faces = np.load(gen_dir / "faces.npy", mmap_mode="r")
     masks = np.load(gen_dir / "masks.npy", mmap_mode="r")
     own = None
@@ -94,7 +97,7 @@ def refine_target(
     out_dir.mkdir(parents=True)
     captions = ["original", "swapped", "ground truth"]
     fmt = cfg.image_format if target.kind == "images" else None
-    sink = FrameSink(target, out_dir, names, cfg.crf, cfg.preset, fmt)
+    sink = FrameSink(target, out_dir, names, cfg.crf, cfg.preset, fmt, voice)
     keep = set(_spread(np.flatnonzero(has_face), cfg.before_after))
     pairs: list[tuple[np.ndarray, np.ndarray]] = []
     truths = _truth_frames(target)
@@ -130,6 +133,7 @@ def refine_target(
         "frames_per_second": round(n / max(seconds, 1e-9), 2),
         "color_gap_before": round(float(gap[:, 0].mean()), 3),
         "color_gap_after": round(float(gap[:, 1].mean()), 3),
+        "voice": "converted" if voice else ("own" if target.audio else "none"),
     }
     return stats | {"pairs": pairs, "files": sink.files}
 
@@ -152,6 +156,6 @@ def _truth_frames(target: Target) -> Iterator[np.ndarray] | None:
 
 def write_report(path: Path, stats: list[dict]) -> None:
     """reports/refine.json: per target, its counts, speed and colour gap (DVC metrics)."""
-    skip = ("pairs", "files", "target", "kind")
+    skip = ("pairs", "files", "target", "kind", "voice")
     clean = {s["target"]: {k: v for k, v in s.items() if k not in skip} for s in stats}
     path.write_text(json.dumps(clean, indent=1) + "\n", encoding="utf-8")

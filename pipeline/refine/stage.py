@@ -55,9 +55,17 @@ def refine_all(cfg: DictConfig, out_root: Path, tag: str) -> list[dict]:
     stats = []
     with tqdm(total=sum(t.frames for t in targets), desc="refine", unit="frame") as bar:
         for t in targets:
+            voice = paths.VOICE_OUT / f"{t.name}.wav"
+            use = cfg.voice.kind == "convert" and t.kind == "video" and voice.is_file()
             stats.append(
                 refine_target(
-                    t, paths.GENERATED / t.name, cfg.refine, out_root / t.name, marker, bar
+                    t,
+                    paths.GENERATED / t.name,
+                    cfg.refine,
+                    out_root / t.name,
+                    marker,
+                    bar,
+                    voice if use else None,
                 )
             )
     return stats
