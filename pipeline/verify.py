@@ -2,10 +2,11 @@
 
     python -m pipeline.verify PATH [--json]
 
-Reports the invisible watermark (found or not, and the run tag it carries), the C2PA
-manifest (present, valid, AI-generated, its run id) and whether the two agree. Exit
-status: 0 when the file is marked (watermark or valid manifest), 1 when it is not, 2 on
-an error such as an unreadable or truncated file, or a manifest that cannot be parsed.
+Reports the invisible watermark (found or not, and the run tag it carries), the audio
+mark of a sound track or audio file (likewise), the C2PA manifest (present, valid,
+AI-generated, its run id) and whether they agree. Exit status: 0 when the file is marked
+(a watermark, an audio mark or a valid manifest), 1 when it is not, 2 on an error such
+as an unreadable or truncated file, or a manifest that cannot be parsed.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from pipeline.provenance import content_credentials
 from pipeline.provenance.watermark import Detector
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
+AUDIO_SUFFIXES = {".wav", ".m4a", ".aac", ".mp3", ".flac", ".ogg", ".opus"}
+AUDIO_RATE = 48000  # the rate the audio mark is read at (any rate the mark survives)
 
 
 def check_complete(path: Path, decoded: int) -> None:
@@ -81,21 +84,45 @@ def _read_watermark(path: Path, max_frames: int) -> dict:
     return {"found": r.found, "run_tag": r.tag, "frames": r.frames, "mean_z": round(r.mean_z, 2)}
 
 
+def read_audio_mark(path: Path) -> dict:
+    """The audio mark of a file's first sound track (or of an audio file)."""
+    from pipeline.io.audio import decode_audio
+    from pipeline.provenance import audio_watermark
+
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        return {"found": False, "run_tag": None, "note": "an image has no sound"}
+    try:
+        samples = decode_audio(path, AUDIO_RATE)
+    except ValueError:
+        return {"found": False, "run_tag": None, "note": "no sound track"}
+    r = audio_watermark.read(samples, AUDIO_RATE)
+    return {
+        "found": r.found,
+        "run_tag": r.tag,
+        "seconds": round(len(samples) / AUDIO_RATE, 2),
+        "mean_z": round(float(r.mean_z), 2),
+    }
+
+
 def verify(path: Path) -> dict:
     if not path.is_file():
-        raise UserError(f"{path} does not exist; give the path of a video or image.")
-    wm = read_watermark(path)
+        raise UserError(f"{path} does not exist; give the path of a video, image or audio file.")
+    if path.suffix.lower() in AUDIO_SUFFIXES:
+        wm = {"found": False, "run_tag": None, "frames": 0, "mean_z": 0.0, "note": "an audio file"}
+    else:
+        wm = read_watermark(path)
+    audio = read_audio_mark(path)
     check_manifest_parses(path)
     c2 = content_credentials.read(path)
-    manifest_tag = (c2.get("run") or {}).get("run_tag")
-    if wm["found"] and c2["valid"]:
-        agree = manifest_tag == wm["run_tag"]
-    else:
-        agree = None
+    manifest_tag = (c2.get("run") or {}).get("run_tag") if c2["valid"] else None
+    tags = {t for t in (wm["run_tag"], audio["run_tag"], manifest_tag) if t}
+    found = sum(bool(t) for t in (wm["run_tag"], audio["run_tag"], manifest_tag))
+    agree = (len(tags) == 1) if found >= 2 else None
     return {
         "file": str(path),
-        "marked": bool(wm["found"] or c2["valid"]),
+        "marked": bool(wm["found"] or audio["found"] or c2["valid"]),
         "watermark": wm,
+        "audio_mark": audio,
         "c2pa": {
             k: c2[k] for k in ("present", "valid", "errors", "trust", "run_id", "source_type")
         },
@@ -115,6 +142,16 @@ def describe(report: dict) -> str:
         lines.append(f"watermark: not readable ({wm['note']})")
     else:
         lines.append(f"watermark: not found ({wm['frames']} frame(s) read)")
+    am = report["audio_mark"]
+    if am["found"]:
+        lines.append(
+            f"audio mark: found, run tag {am['run_tag']} "
+            f"(mean bit |z| {am['mean_z']} over {am['seconds']} s)"
+        )
+    elif am.get("note"):
+        lines.append(f"audio mark: none ({am['note']})")
+    else:
+        lines.append(f"audio mark: not found ({am['seconds']} s read)")
     if not c2["present"]:
         lines.append("C2PA:      no manifest")
     elif c2["valid"]:
@@ -128,9 +165,9 @@ def describe(report: dict) -> str:
         )
     if report["agree"] is not None:
         lines.append(
-            "agreement: the watermark's run tag matches the manifest's run"
+            "agreement: the marks found carry the same run"
             if report["agree"]
-            else "agreement: MISMATCH between the watermark's run tag and the manifest's run"
+            else "agreement: MISMATCH between the runs the marks carry"
         )
     lines.append(
         "verdict:   marked as synthetic media made by facepipe"
@@ -142,7 +179,7 @@ def describe(report: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline.verify", description=__doc__)
-    parser.add_argument("path", type=Path, help="a video (MP4, ...) or an image")
+    parser.add_argument("path", type=Path, help="a video (MP4, ...), an image or an audio file")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)
     report = verify(args.path)

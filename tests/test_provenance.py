@@ -235,7 +235,7 @@ def test_verify_command_reports_marks_tampering_and_errors(tmp_path):
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert f"run tag {tag}" in ok.stdout and "valid manifest" in ok.stdout
     assert "trainedAlgorithmicMedia" in ok.stdout and RUN_ID in ok.stdout
-    assert "agreement: the watermark's run tag matches" in ok.stdout
+    assert "agreement: the marks found carry the same run" in ok.stdout
 
     report = json.loads(_verify(str(marked), "--json").stdout)
     assert report["marked"] is True and report["agree"] is True

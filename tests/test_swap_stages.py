@@ -107,7 +107,7 @@ def test_final_video_has_sound_side_by_side_and_verifies(swapped):
     run_id = parents[0].info.run_id
     out = run(["python", "-m", "pipeline.verify", str(video)], repo)
     assert f"run tag {run_id[:12]}" in out.stdout
-    assert "valid manifest" in out.stdout and "matches" in out.stdout
+    assert "valid manifest" in out.stdout and "carry the same run" in out.stdout
     report = json.loads(run(["python", "-m", "pipeline.verify", "--json", str(sbs)], repo).stdout)
     assert report["c2pa"]["run_id"] == run_id and report["agree"] is True
     assert report["c2pa"]["source_type"].endswith("trainedAlgorithmicMedia")
@@ -145,21 +145,44 @@ def test_evaluate_writes_metrics_plots_and_the_parents_headline(swapped):
     assert "quality_a_to_b.csv" in shown.stdout
 
 
-def test_the_source_audio_is_copied_bit_for_bit(swapped):
+def _audio_md5(path):
     import subprocess
 
     import imageio_ffmpeg
 
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(path)]
+    cmd += ["-map", "0:a", "-c", "copy", "-f", "md5", "-"]
+    return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+
+
+def test_the_final_video_speaks_with_the_converted_voice(swapped):
+    """Issue 13: the sound track is the voice stage's output, in sync (same length and
+    the same samples up to the AAC encode), not the target's own."""
+    from pipeline.io.audio import decode_audio, read_wav
+
     repo, _ = swapped
+    final = repo / "outputs/final/a_to_b/a_to_b.mp4"
+    assert _audio_md5(final) != _audio_md5(repo / "data/targets/a_to_b/video.mp4")
+    converted, rate = read_wav(repo / "outputs/voice/a_to_b.wav")
+    heard = decode_audio(final, rate)[: len(converted)]
+    assert abs(len(decode_audio(final, rate)) - len(converted)) < 0.05 * rate
+    assert np.corrcoef(heard, converted[: len(heard)])[0, 1] > 0.9
 
-    def audio_md5(path):
-        cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(path)]
-        cmd += ["-map", "0:a", "-c", "copy", "-f", "md5", "-"]
-        return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
 
-    assert audio_md5(repo / "outputs/final/a_to_b/a_to_b.mp4") == audio_md5(
-        repo / "data/targets/a_to_b/video.mp4"
+def test_without_voice_conversion_the_source_audio_is_copied_bit_for_bit(swapped, tmp_path):
+    """``voice=none``: refine carries the target's own track, copied, not re-encoded."""
+    from omegaconf import OmegaConf
+
+    from pipeline.generate.targets import open_targets
+    from pipeline.refine.refine import refine_target
+
+    repo, _ = swapped
+    cfg = OmegaConf.load(repo / "params.yaml")
+    target = next(t for t in open_targets(repo / "data/targets") if t.name == "a_to_b")
+    refine_target(
+        target, repo / "outputs/generated/a_to_b", cfg.refine, tmp_path / "out", lambda f: f
     )
+    assert _audio_md5(tmp_path / "out/a_to_b.mp4") == _audio_md5(target.media)
 
 
 def test_stills_are_swapped_and_a_frame_without_a_face_passes_through(swapped):

@@ -93,9 +93,21 @@ def _locate(raw: Any, key: str, msg: str) -> str:
     """The dotted path of ``key`` in ``raw``.
 
     OmegaConf reports only the leaf name for a bad value inside a list of typed items;
-    find the path whose leaf is ``key`` and whose value the message quotes.
+    find the path whose leaf is ``key`` and whose value the message quotes, or else the
+    one path with that leaf whose value is of the kind the message refuses (a null value
+    is not quoted: "is not Optional").
     """
-    found: list[str] = []
+    quoted: list[str] = []
+    named: list[str] = []
+    # Messages that quote no value still say what kind of value was wrong.
+    if "is not Optional" in msg:
+        fits = lambda v: v is None  # noqa: E731
+    elif "is not a ListConfig" in msg:
+        fits = lambda v: not isinstance(v, list)  # noqa: E731
+    elif "is not a DictConfig" in msg or "is not a subclass" in msg:
+        fits = lambda v: not isinstance(v, dict)  # noqa: E731
+    else:
+        fits = lambda v: True  # noqa: E731
 
     def walk(node: Any, path: str) -> None:
         items = (
@@ -105,12 +117,19 @@ def _locate(raw: Any, key: str, msg: str) -> str:
         )
         for k, v in items:
             p = f"{path}[{k}]" if isinstance(node, list) else (f"{path}.{k}" if path else str(k))
-            if str(k) == key.rsplit(".", 1)[-1] and f"'{v}'" in msg:
-                found.append(p)
+            if str(k) == key.rsplit(".", 1)[-1]:
+                if fits(v):
+                    named.append(p)
+                if f"'{v}'" in msg:
+                    quoted.append(p)
             walk(v, p)
 
     walk(raw, "")
-    return found[0] if found and "." not in key else key
+    if "." in key:
+        return key
+    if quoted:
+        return quoted[0]
+    return named[0] if len(named) == 1 else key
 
 
 def load_params(path: str | Path = "params.yaml") -> DictConfig:

@@ -360,8 +360,8 @@ class VoiceConf:
     # The evaluator: a speaker classifier on a gallery the conversion never trains on.
     gallery_speakers: int = 8
     gallery_seed: int = 7000  # their voice seeds: gallery_seed + k
-    gallery_sentences: int = 10  # per speaker, the evaluator's training speech
-    test_sentences: int = 8  # held out per speaker: the evaluator's floor, and A's
+    gallery_sentences: int = 8  # per speaker, the evaluator's training speech
+    test_sentences: int = 6  # held out per speaker: the evaluator's floor, and A's
     # sentences converted to B for retrieval, MCD, F0 RMSE and STOI
 
 

@@ -25,8 +25,7 @@ from pipeline import paths
 from pipeline.io.audio import decode_audio, read_wav
 from pipeline.voice import speakers, world
 from pipeline.voice.evaluator import load_evaluator, test_texts
-from pipeline.voice.model import convert
-from pipeline.voice.train import load_net
+from pipeline.voice.inference import Converter
 
 
 def pair_figures(output: np.ndarray, truth: np.ndarray) -> dict:
@@ -58,7 +57,8 @@ def _named(evaluator, samples: np.ndarray) -> int:
 
 def held_out_figures(data: DictConfig, voice: DictConfig, src: str, dst: str) -> dict:
     """``src``'s held-out sentences converted to ``dst``'s voice."""
-    net, meta = load_net(paths.VOICE_MODEL)
+    converter = Converter.from_file(paths.VOICE_MODEL)
+    meta = json.loads((paths.VOICE_MODEL / "model.json").read_text())
     evaluator, ev_report = load_evaluator(paths.VOICE_EVALUATOR)
     names, seeds = meta["speakers"], {i.name: int(i.voice) for i in data.identities}
     who_src = speakers.speaker_from_seed(src, seeds[src])
@@ -68,7 +68,9 @@ def held_out_figures(data: DictConfig, voice: DictConfig, src: str, dst: str) ->
     for _, base in speakers.base_readings(test_texts(voice)):
         source, truth = speakers.render(base, who_src), speakers.render(base, who_dst)
         features = world.analyse(source)
-        converted = world.synthesise(convert(net, features, names.index(src), names.index(dst)))
+        converted = world.synthesise(
+            converter.convert(features, names.index(src), names.index(dst))
+        )
         rows.append(
             {
                 "converted": pair_figures(converted, truth),

@@ -22,7 +22,13 @@ from pipeline.provenance.credentials import Credentials
 SOURCE_TYPE = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
 RUN_ASSERTION = "org.facepipe.run"
 TRUST_ONLY = frozenset({"signingCredential.untrusted"})
-MIME = {".mp4": "video/mp4", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
+MIME = {
+    ".mp4": "video/mp4",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".wav": "audio/wav",  # the converted voice (pipeline/voice): a RIFF chunk of its own
+}
 _SETTINGS = {
     "verify": {"remote_manifest_fetch": False, "ocsp_fetch": False},
     "builder": {"thumbnail": {"enabled": False}},

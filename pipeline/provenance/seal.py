@@ -22,7 +22,7 @@ PROVENANCE = "provenance.json"
 
 
 def seal_folder(folder: Path, record: dict, creds, origin: str) -> dict:
-    """Sign every MP4/JPEG/PNG directly in ``folder`` and write its provenance.json."""
+    """Sign every MP4/JPEG/PNG/WAV directly in ``folder`` and write its provenance.json."""
     files = {}
     for path in sorted(folder.iterdir()):
         if path.suffix.lower() in content_credentials.MIME:
@@ -33,11 +33,13 @@ def seal_folder(folder: Path, record: dict, creds, origin: str) -> dict:
     return full
 
 
-def seal_outputs(cfg: DictConfig, run_id: str, folders: list[Path], stage: str) -> dict:
+def seal_outputs(
+    cfg: DictConfig, run_id: str, folders: list[Path], stage: str, model: Path = paths.MODEL_FILE
+) -> dict:
     root = project_root()
     prov = cfg.provenance
     creds = load_credentials(root, prov.certificate, prov.private_key)
-    record = provenance_record(cfg, run_id, stage, paths.MODEL_FILE)
+    record = provenance_record(cfg, run_id, stage, model)
     record["git_commit"] = git_revision(root)
     for folder in folders:
         seal_folder(folder, record, creds, creds.origin)

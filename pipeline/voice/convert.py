@@ -2,21 +2,30 @@
 
 The audio is read, analysed, converted and synthesised ``chunk_seconds`` at a time, with
 half a second of overlap on each side that is cross-faded away, so memory stays flat
-however long the clip; the output is written to the WAV as it is made.
+however long the clip; the output is written to the WAV as it is made. A clip of more
+than one chunk is converted by one worker process per core (pyworld holds the GIL, so
+threads would not help); the workers import no torch (``inference.py``), so they start
+in about half a second.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import time
 import wave
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
+from pipeline.errors import UserError
+from pipeline.io.atomic import atomic_outputs
 from pipeline.io.audio import decode_audio, to_int16
 from pipeline.voice import world
-from pipeline.voice.model import VoiceNet, convert
+from pipeline.voice.inference import Converter
 
 OVERLAP = 0.5  # seconds read on each side of a chunk
 FADE = 0.05  # seconds of cross-fade where two chunks meet
@@ -28,7 +37,13 @@ def chunks(path: Path, chunk_seconds: float) -> Iterator[tuple[np.ndarray, int, 
     start, pad = 0.0, OVERLAP
     while True:
         lead = min(start, pad)
-        x = decode_audio(path, world.RATE, start - lead, chunk_seconds + lead + pad)
+        try:
+            x = decode_audio(path, world.RATE, start - lead, chunk_seconds + lead + pad)
+        except ValueError as err:
+            raise UserError(
+                f"{path} has no sound track that can be read ({err}); re-encode it, or "
+                "run with -S voice=none to keep the clip silent."
+            ) from err
         body = len(x) - int(round(lead * world.RATE))
         if body <= 0:
             return
@@ -39,42 +54,107 @@ def chunks(path: Path, chunk_seconds: float) -> Iterator[tuple[np.ndarray, int, 
         start += chunk_seconds
 
 
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+_WORKER: tuple[Converter, int | None, int] | None = None
+
+
+def _start_worker(converter: Converter, src: int | None, dst: int) -> None:
+    global _WORKER
+    _WORKER = (converter, src, dst)
+
+
+def convert_chunk(x: np.ndarray, converter: Converter | None = None, src=None, dst=0):
+    """Samples in, the same number of samples in the other voice out."""
+    if converter is None:  # in a worker process
+        converter, src, dst = _WORKER
+    y = world.synthesise(converter.convert(world.analyse(x), src, dst))
+    return np.pad(y, (0, max(0, len(x) - len(y))))[: len(x)]
+
+
+def _seconds(path: Path) -> float | None:
+    from pipeline.io.video import probe
+
+    return probe(path)["seconds"]
+
+
 def convert_audio(
-    net: VoiceNet,
+    converter: Converter,
     source: Path,
     out: Path,
     src: int | None,
     dst: int,
     chunk_seconds: float,
-    mark=None,
+    workers: int | None = None,
 ) -> dict:
     """Write ``source``'s audio in speaker ``dst``'s voice to the WAV ``out`` (16 kHz);
     ``src`` is the speaker's index in the model, or None when unknown (a real clip: its
-    own log-F0 statistics stand in). ``mark(samples, offset)`` watermarks each piece."""
+    own log-F0 statistics stand in). ``workers``: processes (default one per core, one for a clip of a single chunk)."""
+    start = time.perf_counter()
+    seconds = _seconds(source) or 0.0
+    if workers is None:
+        workers = min(os.cpu_count() or 1, max(1, int(np.ceil(seconds / chunk_seconds))))
+    pool = None
+    if workers > 1:
+        # One thread per worker: the workers already fill the cores.
+        saved = {k: os.environ.get(k) for k in _THREAD_VARS}
+        os.environ.update(dict.fromkeys(_THREAD_VARS, "1"))
+        try:
+            pool = ProcessPoolExecutor(
+                workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_worker,
+                initargs=(converter, src, dst),
+            )
+            pool.submit(int).result()  # start them now, while the variables hold
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+    try:
+        stats = _stream(converter, source, out, src, dst, chunk_seconds, pool, workers)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    elapsed = time.perf_counter() - start
+    return stats | {
+        "real_time_factor": round(stats["seconds"] / max(elapsed, 1e-9), 1),
+        "workers": workers,
+    }
+
+
+def _stream(converter, source, out, src, dst, chunk_seconds, pool, workers) -> dict:
     fade = int(FADE * world.RATE)
     tail = np.zeros(0, np.float32)
-    written, seconds_in, start = 0, 0.0, time.perf_counter()
-    with wave.open(str(out), "wb") as w:
+    written = 0
+    pending: deque = deque()
+
+    def results() -> Iterator[tuple[np.ndarray, int, int]]:
+        # At most two chunks per worker in flight: memory stays flat.
+        for x, lead, core in chunks(source, chunk_seconds):
+            if pool is None:
+                yield convert_chunk(x, converter, src, dst), lead, core
+                continue
+            pending.append((pool.submit(convert_chunk, x), lead, core))
+            if len(pending) >= 2 * workers:
+                f, a, b = pending.popleft()
+                yield f.result(), a, b
+        while pending:
+            f, a, b = pending.popleft()
+            yield f.result(), a, b
+
+    with atomic_outputs(out) as (tmp,), wave.open(str(tmp), "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(world.RATE)
-        for x, lead, core in chunks(source, chunk_seconds):
-            feats = world.analyse(x)
-            y = world.synthesise(convert(net, feats, src, dst))
-            y = np.pad(y, (0, max(0, len(x) - len(y))))[: len(x)]
+        for y, lead, core in results():
             piece = y[lead : lead + core + fade].copy()
             if len(tail):  # cross-fade into the previous chunk's overhang
                 k = min(len(tail), len(piece))
                 ramp = np.linspace(0, 1, k, dtype=np.float32)
                 piece[:k] = piece[:k] * ramp + tail[:k] * (1 - ramp)
             body, tail = piece[:core], piece[core:]
-            if mark is not None:
-                body = mark(body, written)
             w.writeframes(to_int16(body).tobytes())
             written += len(body)
-            seconds_in += core / world.RATE
-    elapsed = time.perf_counter() - start
-    return {
-        "seconds": round(seconds_in, 3),
-        "real_time_factor": round(seconds_in / max(elapsed, 1e-9), 1),
-    }
+    return {"seconds": round(written / world.RATE, 3)}

@@ -111,11 +111,11 @@ def speak(text: str, voice: str = "en-us", words_per_minute: int = 160, seed: in
 
 
 def speak_many(texts: list[str], voice: str = "en-us", words_per_minute: int = 160) -> list[Speech]:
-    """Each text spoken in order by a fresh process, so the result depends on the texts
-    alone: eSpeak NG carries state from one utterance to the next (a few samples of
-    timing, the noise phase), so within one process the audio depends on what was spoken
-    before, while a fresh process starts from the same state (checked: identical bytes).
-    """
+    """The texts spoken in order by a fresh process, so the result depends on the list
+    alone: eSpeak NG carries state from one utterance to the next (up to 0.4 % of the
+    length, and the noise phase; ``espeak_ng_SetRandSeed`` does not reset it), so within
+    one process the audio depends on what was spoken before, while a fresh process
+    starts from the same state (checked: identical bytes)."""
     import json
     import subprocess
     import sys

@@ -9,7 +9,7 @@ speaker's own, unwarped frame back, so the encoder learns what is said and the d
 who says it, as the face side's random warp does for faces. Conversion encodes A's
 frames and decodes them with B's decoder.
 
-F0 follows the per-speaker log-F0 statistics (mean and spread: the classic baseline the
+Inference runs in numpy (``inference.py``). F0 follows the per-speaker log-F0 statistics (mean and spread: the classic baseline the
 issue asks to compare against) and the aperiodicity the per-speaker mean of voiced frames.
 """
 
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -100,27 +99,9 @@ def random_warp(
     return warped + slope[:, None, None] * octaves
 
 
-@torch.no_grad()
 def convert(net: VoiceNet, source: world.Features, src: int | None, dst: int) -> world.Features:
-    """``source`` in speaker ``dst``'s voice, same frames. ``src``: the source speaker's
-    index in the model, or None (a voice the model does not know: the source's own
-    statistics stand in for the speaker's)."""
-    net.eval()
-    env = torch.from_numpy(np.ascontiguousarray(source.envelope, np.float32))
-    out = net.denormalise(net(windows(net.normalise(env), net.context), dst)).numpy()
-    voiced = source.f0 > 0
-    log_f0 = np.log(np.where(voiced, source.f0, 1.0))
-    if src is not None:
-        (m_s, s_s), ap_s = net.log_f0[src].tolist(), float(net.aperiodicity[src])
-    elif voiced.sum() > 1:
-        m_s, s_s = float(log_f0[voiced].mean()), float(log_f0[voiced].std())
-        ap_s = float(source.aperiodicity[voiced].mean())
-    else:  # nothing voiced: nothing to shift
-        m_s, s_s, ap_s = net.log_f0[dst].tolist() + [float(net.aperiodicity[dst])]
-    m_d, s_d = net.log_f0[dst].tolist()
-    f0 = np.where(voiced, np.exp((log_f0 - m_s) / max(s_s, 1e-3) * s_d + m_d), 0.0)
-    shift = float(net.aperiodicity[dst]) - ap_s
-    ap = np.where(
-        voiced[:, None], np.minimum(source.aperiodicity + shift, -0.5), source.aperiodicity
-    )
-    return world.Features(f0.astype(np.float32), out.astype(np.float32), ap.astype(np.float32))
+    """``source`` in speaker ``dst``'s voice (``inference.Converter.convert`` on this
+    net's current weights)."""
+    from pipeline.voice.inference import Converter
+
+    return Converter.from_net(net).convert(source, src, dst)

@@ -91,7 +91,9 @@ def main_train() -> None:
                 tracking_uri=tracking_uri(cfg.tracking),
             )
             names = [i.name for i in cfg.data.identities]
-            result = train_voice(cfg.voice, cfg.seed, paths.VOICES, names, CHECKPOINTS, logger)
+            result = train_voice(
+                cfg.voice, cfg.seed, paths.VOICES, names, CHECKPOINTS, logger, run.info.run_id
+            )
             write_model(result, cfg.voice, paths.VOICE_MODEL)
             report = result["report"]
             client = mlflow.MlflowClient()
@@ -110,10 +112,11 @@ def main_train() -> None:
 
 def main_convert() -> None:
     from pipeline.generate.targets import open_targets
+    from pipeline.provenance.seal import seal_outputs
     from pipeline.provenance.watermark import run_tag
     from pipeline.voice.convert import convert_audio
-    from pipeline.voice.train import load_net
-    from pipeline.voice.watermarking import AudioMarker
+    from pipeline.voice.inference import Converter
+    from pipeline.voice.watermarking import mark_wav
 
     cfg = load_params()
     check_config(cfg)
@@ -124,8 +127,9 @@ def main_convert() -> None:
         if why:
             _skipped(paths.VOICE_OUT, why)
             return
-        net, meta = load_net(paths.VOICE_MODEL)
-        marker = AudioMarker(run_tag(execution_run_id(run)), cfg.provenance)
+        converter = Converter.from_file(paths.VOICE_MODEL)
+        meta = json.loads((paths.VOICE_MODEL / "model.json").read_text())
+        tag = run_tag(execution_run_id(run))
         stats = {}
         with atomic_outputs(paths.VOICE_OUT) as (tmp,):
             tmp.mkdir()
@@ -144,9 +148,12 @@ def main_convert() -> None:
                 dst = meta["speakers"].index(t.swap_to)
                 out = tmp / f"{t.name}.wav"
                 stats[t.name] = convert_audio(
-                    net, t.media, out, src, dst, cfg.voice.chunk_seconds, marker
+                    converter, t.media, out, src, dst, cfg.voice.chunk_seconds
                 ) | {"from": t.performer, "to": t.swap_to}
+                stats[t.name] |= mark_wav(out, tag)
             (tmp / "convert.json").write_text(json.dumps(stats, indent=1) + "\n")
+            model = paths.VOICE_MODEL / "model.safetensors"
+            seal_outputs(cfg, execution_run_id(run), [tmp], "voice_convert", model)
         for name, s in stats.items():
             mlflow.log_metric(f"real_time_factor.{name}", s["real_time_factor"])
             mlflow.log_artifact(str(paths.VOICE_OUT / f"{name}.wav"), "voice_convert")

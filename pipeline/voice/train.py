@@ -106,6 +106,31 @@ def preview(net: VoiceNet, sets: list[SpeakerSet]) -> np.ndarray:
     return np.concatenate(tiles)
 
 
+class PreviewSeries(pl.Callback):
+    """The spectrogram preview logged to MLflow every ``every`` steps and at the end, as
+    an image series (a slider in the UI)."""
+
+    def __init__(self, sets: list[SpeakerSet], every: int, run_id: str | None):
+        self.sets, self.every, self.run_id = sets, max(1, every), run_id
+
+    def _log(self, trainer: pl.Trainer, module: VoiceModule) -> None:
+        if self.run_id:
+            import mlflow
+
+            image = preview(module.net, self.sets)[..., ::-1].copy()
+            mlflow.MlflowClient().log_image(
+                self.run_id, image, key="voice_preview", step=trainer.global_step
+            )
+        module.net.train()
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        if trainer.global_step % self.every == 0:
+            self._log(trainer, pl_module)
+
+    def on_train_end(self, trainer, pl_module) -> None:
+        self._log(trainer, pl_module)
+
+
 def fingerprint(voice: DictConfig, seed: int, folder: Path, names: list[str]) -> str:
     import hashlib
 
@@ -116,7 +141,13 @@ def fingerprint(voice: DictConfig, seed: int, folder: Path, names: list[str]) ->
 
 
 def train_voice(
-    voice: DictConfig, seed: int, voices: Path, names: list[str], checkpoints: Path, logger=False
+    voice: DictConfig,
+    seed: int,
+    voices: Path,
+    names: list[str],
+    checkpoints: Path,
+    logger=False,
+    run_id: str | None = None,
 ) -> dict:
     """Train on the collected speakers ``names``; returns the module and a report."""
     from pipeline.train.resume import checkpoint_to_resume
@@ -135,7 +166,10 @@ def train_voice(
         max_epochs=1,
         logger=logger,
         log_every_n_steps=25,
-        callbacks=[AtomicCheckpoint(checkpoints, voice.checkpoint_every)],
+        callbacks=[
+            AtomicCheckpoint(checkpoints, voice.checkpoint_every),
+            PreviewSeries(sets, voice.checkpoint_every, run_id),
+        ],
         enable_checkpointing=False,
         enable_model_summary=False,
         num_sanity_val_steps=0,

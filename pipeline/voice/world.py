@@ -13,7 +13,6 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import resample_poly
 
 with warnings.catch_warnings():
     # pyworld 0.3.5 reads its version through pkg_resources, which warns on import.
@@ -57,21 +56,32 @@ def to_rate(samples: np.ndarray, rate: int) -> np.ndarray:
     x = np.asarray(samples, np.float64)
     if rate == RATE:
         return x
+    # Imported here: scipy.signal takes 0.7 s to import, which a conversion worker
+    # (its audio already at RATE) should not pay.
+    from scipy.signal import resample_poly
+
     g = np.gcd(int(rate), RATE)
     return resample_poly(x, RATE // g, int(rate) // g)
 
 
 def analyse(samples: np.ndarray, rate: int = RATE) -> Features:
-    """WORLD analysis (DIO + StoneMask, CheapTrick, D4C): about 100x real time."""
+    """WORLD analysis (DIO + StoneMask, CheapTrick, D4C): about 50x real time.
+
+    Two measured shortcuts (10.6 s of speech): DIO at ``speed=2`` (113 -> 236x real
+    time, the same voiced frames) and D4C on every other frame, interpolated (63 ->
+    126x; 0.67 dB mean error in the one coded band at 16 kHz, whose frame-to-frame
+    spread is 3.4 dB)."""
     x = to_rate(samples, rate)
-    f0, t = pyworld.dio(x, RATE, frame_period=FRAME_MS)
+    f0, t = pyworld.dio(x, RATE, frame_period=FRAME_MS, speed=2)
     f0 = pyworld.stonemask(x, f0, t, RATE)
     sp = pyworld.cheaptrick(x, f0, t, RATE, fft_size=FFT_SIZE)
-    ap = pyworld.d4c(x, f0, t, RATE, fft_size=FFT_SIZE)
+    half = pyworld.d4c(x, f0[::2].copy(), t[::2].copy(), RATE, fft_size=FFT_SIZE)
+    coded = pyworld.code_aperiodicity(half, RATE)
+    ap = np.stack([np.interp(t, t[::2], band) for band in coded.T], 1)
     return Features(
         f0.astype(np.float32),
         linear_to_mel(np.log(np.maximum(sp, 1e-16))).astype(np.float32),
-        pyworld.code_aperiodicity(ap, RATE).astype(np.float32),
+        ap.astype(np.float32),
     )
 
 
@@ -87,14 +97,28 @@ def synthesise(features: Features) -> np.ndarray:
     return np.clip(y, -1, 1).astype(np.float32)
 
 
+def _interpolation(to_hz: np.ndarray, from_hz: np.ndarray) -> np.ndarray:
+    """The matrix M with ``values @ M`` = np.interp(to_hz, from_hz, values) per row."""
+    m = np.zeros((len(from_hz), len(to_hz)))
+    for j, f in enumerate(np.clip(to_hz, from_hz[0], from_hz[-1])):
+        i = min(int(np.searchsorted(from_hz, f, side="right")) - 1, len(from_hz) - 2)
+        w = (f - from_hz[i]) / (from_hz[i + 1] - from_hz[i])
+        m[i, j], m[i + 1, j] = 1 - w, w
+    return m
+
+
+_TO_MEL = _interpolation(MEL_HZ, _LINEAR_HZ)
+_TO_LINEAR = _interpolation(_LINEAR_HZ, MEL_HZ)
+
+
 def linear_to_mel(log_sp: np.ndarray) -> np.ndarray:
     """A log envelope on the FFT bins, sampled at the mel bin centres (it is smooth)."""
-    return np.stack([np.interp(MEL_HZ, _LINEAR_HZ, row) for row in np.atleast_2d(log_sp)])
+    return np.atleast_2d(log_sp) @ _TO_MEL
 
 
 def mel_to_linear(log_mel: np.ndarray) -> np.ndarray:
     """The inverse of ``linear_to_mel``, by interpolation between the mel bin centres."""
-    return np.stack([np.interp(_LINEAR_HZ, MEL_HZ, row) for row in np.atleast_2d(log_mel)])
+    return np.atleast_2d(log_mel) @ _TO_LINEAR
 
 
 def warp_envelope(log_mel: np.ndarray, factor: float) -> np.ndarray:

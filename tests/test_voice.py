@@ -1,0 +1,204 @@
+"""The voice branch (issue 13): eSpeak NG speech, synthetic speakers with an exact
+ground truth, lip sync, the conversion model (training, resume, determinism), streaming
+conversion and its figures."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from omegaconf import OmegaConf
+
+from pipeline.config.compose import compose_conf
+from pipeline.errors import UserError
+from pipeline.io.audio import to_int16, write_wav
+from pipeline.voice import speakers, world
+from pipeline.voice.collect import collect_voices
+from pipeline.voice.espeak import speak_many
+from pipeline.voice.model import random_warp
+from pipeline.voice.soundtrack import mouth_track, target_speech
+
+TEXT = "The small red basket crossed the bridge near the station."
+
+
+@pytest.fixture(scope="module")
+def reading():
+    """eSpeak NG's reading of TEXT and its WORLD features."""
+    return speakers.base_readings([TEXT])[0]
+
+
+def test_speech_is_a_function_of_the_texts_alone(reading):
+    """eSpeak NG keeps state between utterances, so a fresh process reads each list."""
+    speech, _ = reading
+    again = speak_many([TEXT], speakers.BASE_VOICE, speakers.BASE_WPM)[0]
+    assert np.array_equal(speech.samples, again.samples) and speech.phonemes == again.phonemes
+    times = [t for t, _ in speech.phonemes]
+    assert len(times) > 20 and times == sorted(times) and times[-1] < speech.seconds
+
+
+def test_the_vocoder_round_trip_is_close(reading):
+    _, base = reading
+    back = world.analyse(world.synthesise(base))
+    n = min(len(back), len(base))
+    voiced = (base.f0[:n] > 0) & (back.f0[:n] > 0)
+    assert world.mcd(base.envelope[:n], back.envelope[:n])[voiced].mean() < 2.5
+
+
+def test_two_speakers_read_with_one_timing_and_differ(reading):
+    """The ground truth of a voice swap: B's reading has A's frames and voicing, and a
+    different pitch and envelope."""
+    _, base = reading
+    a = world.analyse(speakers.render(base, speakers.speaker_from_seed("a", 2)))
+    b = world.analyse(speakers.render(base, speakers.speaker_from_seed("b", 11)))
+    n = min(len(a), len(b))
+    assert abs(len(a) - len(b)) <= 1
+    assert np.mean((a.f0[:n] > 0) == (b.f0[:n] > 0)) > 0.9
+    both = (a.f0[:n] > 0) & (b.f0[:n] > 0)
+    assert abs(np.median(np.log(b.f0[:n][both] / a.f0[:n][both]))) > 0.5
+    assert world.mcd(a.envelope[:n], b.envelope[:n])[both].mean() > 5
+
+
+def test_speakers_are_seeds():
+    one, two = speakers.speaker_from_seed("x", 1), speakers.speaker_from_seed("x", 1)
+    assert one == two and one != speakers.speaker_from_seed("x", 2)
+
+
+def test_the_torch_warp_is_the_numpy_warp(reading):
+    """The training warp (batched, torch) moves formants as ``warp_envelope`` does."""
+    _, base = reading
+    env = base.envelope[:50]
+    g = torch.Generator().manual_seed(3)
+    warped = random_warp(torch.from_numpy(env)[None], 0.3, 0.0, g)[0].numpy()
+    first = torch.rand(1, generator=torch.Generator().manual_seed(3)).item()
+    factor = float(np.exp((first * 2 - 1) * 0.3))
+    assert np.abs(warped - world.warp_envelope(env, factor)).max() < 1e-3
+    assert np.abs(world.warp_envelope(env, 1.0) - env).max() < 1e-5
+
+
+def test_the_mouth_follows_the_phonemes():
+    speech = target_speech(2, 11, 3.0, seed=5)
+    assert len(speech.actor) == len(speech.truth) == 3 * world.RATE
+    mouth = mouth_track(speech.phonemes, 75, 25.0)
+    assert mouth.shape == (75,) and 0 <= mouth.min() and mouth.max() <= 1
+    loud = np.array([np.abs(speech.actor[i * 640 : (i + 1) * 640]).mean() for i in range(75)])
+    # Open while speaking, closed in the silences.
+    assert mouth[loud > np.percentile(loud, 70)].mean() > 2 * mouth[loud < 0.002].mean()
+
+
+@pytest.fixture(scope="module")
+def voices(tmp_path_factory):
+    """A small voice set: the default pair reading 4 sentences each."""
+    cfg = OmegaConf.create(compose_conf(["voice.sentences=4"]))
+    out = tmp_path_factory.mktemp("voices") / "voices"
+    summary = collect_voices(cfg.data, cfg.voice, out)
+    return cfg, out, summary
+
+
+def test_collected_voices_are_documented_features(voices):
+    cfg, out, summary = voices
+    from pipeline.voice.features import read_speaker
+
+    for ident in cfg.data.identities:
+        speech, info = read_speaker(out / ident.name)
+        assert len(speech) == 4 and info["voice_seed"] == ident.voice
+        assert speech.envelope.shape == (len(speech.f0), world.MEL_BINS)
+        assert speech.starts[-1] == len(speech.f0) and summary[ident.name]["seconds"] > 8
+        assert (out / ident.name / "sample.wav").is_file()
+        assert (out / ident.name / "spectrogram.png").is_file()
+
+
+def _train(cfg, voices_dir, ckpt, steps=40, stop_at=None):
+    from pipeline.voice.train import train_voice
+
+    voice = OmegaConf.merge(
+        cfg.voice, {"steps": steps, "batch_size": 32, "width": 32, "checkpoint_every": 10}
+    )
+    names = [i.name for i in cfg.data.identities]
+    if stop_at is None:
+        return train_voice(voice, 0, voices_dir, names, ckpt)
+
+    from pipeline.voice import train as T
+
+    original = T.AtomicCheckpoint
+
+    class Killing(original):
+        """Checkpoints as usual, then dies right after the one at ``stop_at``."""
+
+        def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+            super().on_train_batch_end(trainer, pl_module, outputs, batch, batch_idx)
+            if trainer.global_step == stop_at:
+                raise SystemExit("killed")
+
+    T.AtomicCheckpoint = Killing
+    try:
+        with pytest.raises(SystemExit):
+            train_voice(voice, 0, voices_dir, names, ckpt)
+    finally:
+        T.AtomicCheckpoint = original
+    return train_voice(voice, 0, voices_dir, names, ckpt)
+
+
+def test_voice_training_is_deterministic_and_resumes_exactly(voices, tmp_path):
+    """A run stopped at a checkpoint and started again ends with the weights of an
+    uninterrupted run (batch i depends on the seed and i alone)."""
+    cfg, out, _ = voices
+    whole = _train(cfg, out, tmp_path / "a")
+    again = _train(cfg, out, tmp_path / "b")
+    resumed = _train(cfg, out, tmp_path / "c", stop_at=20)
+    assert resumed["report"]["resumed_from_step"] == 20
+    for k, v in whole["module"].net.state_dict().items():
+        assert torch.equal(v, again["module"].net.state_dict()[k]), k
+        assert torch.allclose(v, resumed["module"].net.state_dict()[k], atol=1e-6), k
+
+
+def test_streamed_conversion_matches_one_piece(voices, tmp_path):
+    """Chunks of 1 s (cross-faded) give the clip a single pass gives: the same length and
+    the same spectra and pitch (not the same waveform: each chunk's pulses start their
+    own phase); and the voice moves toward the new speaker."""
+    from pipeline.io.audio import read_wav
+    from pipeline.voice.convert import convert_audio
+
+    cfg, out, _ = voices
+    from pipeline.voice.inference import Converter
+
+    net = Converter.from_net(_train(cfg, out, tmp_path / "ck", steps=200)["module"].net)
+    src = speakers.render(speakers.base_readings([TEXT])[0][1], speakers.speaker_from_seed("a", 2))
+    wav = tmp_path / "in.wav"
+    write_wav(wav, to_int16(src), world.RATE)
+    one, many = tmp_path / "one.wav", tmp_path / "many.wav"
+    stats = convert_audio(net, wav, one, 0, 1, 60.0)
+    assert stats["workers"] == 1
+    assert convert_audio(net, wav, many, 0, 1, 1.0)["workers"] == 2  # one per core
+    a, _ = read_wav(one)
+    b, _ = read_wav(many)
+    assert len(a) == len(b) == len(src) and stats["real_time_factor"] > 1
+    fa, fb = world.analyse(a), world.analyse(b)
+    voiced = (fa.f0 > 0) & (fb.f0 > 0)
+    assert world.mcd(fa.envelope, fb.envelope)[voiced].mean() < 1.5
+    assert np.median(np.abs(np.log(fa.f0[voiced] / fb.f0[voiced]))) < 0.02
+    assert np.median(fa.f0[fa.f0 > 0]) > 1.8 * np.median(world.analyse(src).f0[fa.f0 > 0])
+
+
+def test_an_unreadable_sound_track_is_one_sentence(tmp_path):
+    from pipeline.voice.convert import convert_audio
+    from pipeline.voice.inference import Converter
+    from pipeline.voice.model import VoiceNet
+
+    bad = tmp_path / "broken.mp4"
+    bad.write_bytes(b"not a video at all" * 100)
+    with pytest.raises(UserError, match="broken.mp4"):
+        convert_audio(Converter.from_net(VoiceNet(2, 1, 8, 4)), bad, tmp_path / "o.wav", 0, 1, 8.0)
+    assert not (tmp_path / "o.wav").exists()
+
+
+def test_numpy_inference_is_the_torch_net():
+    from pipeline.voice.inference import Converter
+    from pipeline.voice.model import VoiceNet, windows
+
+    torch.manual_seed(0)
+    net = VoiceNet(2, 3, 16, 4).eval()
+    env = torch.randn(30, world.MEL_BINS)
+    with torch.no_grad():
+        want = net.denormalise(net(windows(net.normalise(env), 3), 1)).numpy()
+    got = Converter.from_net(net).envelope(env.numpy(), 1)
+    assert np.abs(got - want).max() < 1e-4
