@@ -61,5 +61,7 @@ bench: $(STAMP)
 	$(PY) bench/train_speed.py
 	$(PY) bench/swap_speed.py
 	$(PY) bench/collect_speed.py
+	$(PY) bench/voice_speed.py
+	$(PY) bench/audio_mark.py
 	$(PY) bench/quality_curve.py --recipes current --plot reports/quality_curve.png \
 	  --previews reports/quality_previews

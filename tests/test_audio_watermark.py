@@ -24,7 +24,7 @@ from pipeline.provenance.audio_watermark import (
 from pipeline.voice.espeak import Speech, speak_many
 
 TAG = "3f2a9c0d7e1b"
-# Measured 15.7-24 dB (mean 20.3) on 3.5-5 s of speech at the default strength
+# Measured 15.7-22.3 dB (mean 20.3) on 3.5-5 s of speech at the default strength
 # (bench/audio_mark.py); the bound catches a mark that got louder (see the module notes).
 SNR_BOUND_DB = 15.0
 

@@ -177,6 +177,19 @@ EDGES = [
     "evaluate.identity_tint=0.0",
     "evaluate.identity_blur=3.0",
     "evaluate.identity_noise=32.0",
+    "voice.sentences=1",
+    "voice.context=0",
+    "voice.width=8",
+    "voice.bottleneck=1",
+    "voice.warp=0.5",
+    "voice.tilt=0.0",
+    "voice.steps=1",
+    "voice.batch_size=1",
+    "voice.checkpoint_every=1",
+    "voice.chunk_seconds=1.0",
+    "voice.gallery_speakers=2",
+    "voice.gallery_sentences=1",
+    "voice.test_sentences=1",
 ]
 
 

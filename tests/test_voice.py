@@ -202,3 +202,50 @@ def test_numpy_inference_is_the_torch_net():
         want = net.denormalise(net(windows(net.normalise(env), 3), 1)).numpy()
     got = Converter.from_net(net).envelope(env.numpy(), 1)
     assert np.abs(got - want).max() < 1e-4
+
+
+def test_an_unknown_voice_kind_is_one_sentence():
+    from pipeline.config.load import validate
+    from pipeline.voice.stage import active, check_config
+
+    cfg = validate(compose_conf(["voice.kind=clone"]))
+    with pytest.raises(UserError, match=r"voice\.kind.*'clone'"):
+        check_config(cfg)
+    assert "keeps the target's own voice" in active(validate(compose_conf(["voice=none"])))
+    assert active(validate(compose_conf())) is None
+
+
+def test_a_silent_sound_track_is_one_sentence_and_leaves_nothing(tmp_path):
+    from pipeline.voice.convert import convert_audio
+    from pipeline.voice.inference import Converter
+    from pipeline.voice.model import VoiceNet
+
+    silent = tmp_path / "silent.wav"
+    write_wav(silent, np.zeros(world.RATE * 2, np.int16), world.RATE)
+    net = Converter.from_net(VoiceNet(2, 1, 8, 4))
+    with pytest.raises(UserError, match=r"silent\.wav is silent.*voice=none"):
+        convert_audio(net, silent, tmp_path / "o.wav", 0, 1, 8.0)
+    assert not (tmp_path / "o.wav").exists()
+
+
+def test_a_speaker_with_too_little_speech_is_one_sentence(voices, tmp_path):
+    from pipeline.voice.features import SpeakerSet
+    from pipeline.voice.train import train_voice
+
+    cfg, out, _ = voices
+    short = tmp_path / "voices"
+    for ident in cfg.data.identities:
+        s = SpeakerSet.load(out / ident.name)
+        (short / ident.name).mkdir(parents=True)
+        SpeakerSet.join(ident.name, [s.utterance(0)]).save(short / ident.name)
+        if ident.name == "synth_b":
+            cut = s.utterance(0)
+            cut.f0, cut.envelope, cut.aperiodicity = (
+                cut.f0[:50],
+                cut.envelope[:50],
+                cut.aperiodicity[:50],
+            )
+            SpeakerSet.join(ident.name, [cut]).save(short / ident.name)
+    names = [i.name for i in cfg.data.identities]
+    with pytest.raises(UserError, match=r"'synth_b' has 0\.5 s of speech.*voice\.sentences"):
+        train_voice(cfg.voice, 0, short, names, tmp_path / "ck")

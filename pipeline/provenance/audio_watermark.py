@@ -24,7 +24,7 @@ Scheme (informed spread spectrum on band log-energies, keyed by a fixed public s
     follows the signal's short-time spectral envelope and is absent where the signal is;
     they hold for the 16 ms each frame's window centres on, cross-faded over 4 ms, and the
     loop re-measures and corrects 12 times (the push is a least-squares guess);
-  * reading tries 4 sub-frame phases x 21 frame shifts (+-170 ms: AAC's priming and
+  * reading tries 4 sub-frame phases x 21 frame shifts (+-160 ms: AAC's priming and
     padding, a trimmed start; a read tolerates +-2 ms) and keeps the best-decided one. A
     read is accepted only if the CRC matches and the mean |z| of the 64 bits is >= 1.2.
 Measured by ``bench/audio_mark.py`` on 12 eSpeak sentences (3.5-5 s, 22.05 kHz) and 4
@@ -33,7 +33,7 @@ an MP4 and that audio re-encoded at 64 kbit/s: all 64 bits right on every clip a
 (smallest |z| per clip 0.12-1.18 after 64 kbit/s, mean |z| >= 1.48); segmental SNR mean
 20.3 dB on speech (lowest clip 15.7) and 17.4 dB on the melodies (energy in two partials);
 no tag from 200 unmarked clips (speech in two voices, melodies, white noise, silence),
-whose mean |z| peaked at 1.11 over all 84 shifts; embedding 15x and reading 36x real time
+whose mean |z| peaked at 1.11 over all 84 shifts; embedding 14x and reading 320x real time
 in one process. On 40 more sentences of 2.3-5 s, 39 read after 64 kbit/s (the miss: 2.6
 s). Clips of 9-13 s reach 25 dB (the push per cell shrinks as 1/sqrt(duration));
 ``strength=0.8`` gives 22.2 dB on the 3.5-5 s set with all 16 read, but one clip's mean
@@ -44,6 +44,7 @@ of reach for 64 bits in 3-5 s through that re-encode.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from math import gcd
 
 import numpy as np
@@ -59,7 +60,7 @@ BANDS = 32
 LOW_HZ, HIGH_HZ = 100.0, 7000.0
 MIN_BAND_BINS = 4  # 125 Hz: narrower bands see a neighbour's partial through leakage
 TILT_HZ = 1000.0  # above it a cell's weight falls as 1/f^2 (AAC's noise rises there)
-CELL_FLOOR = 0.1  # cells under 10 dB below the clip's mean band energy weigh little ...
+CELL_FLOOR = 0.1  # cells more than 10 dB under the clip's mean cell energy weigh little ...
 FRAME_FLOOR = 0.01  # ... and so do cells 20 dB under the loudest band of their frame
 RESIDUAL_SCALE = 0.5  # neper of log-energy; the Welsch function's scale
 MAX_GAIN = 0.5  # neper of amplitude (+-4.3 dB) on any one cell
@@ -206,15 +207,22 @@ def _features_and_slope(energy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.
 
 def _layout(frames: int, shift: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Bit index and chip sign of every cell of ``frames`` frames starting at table row
-    ``shift``; every pair of rows holds each of the 64 bits once."""
+    ``shift`` (the table repeats every PERIOD rows)."""
+    bit, chip = _table()
+    index = (np.arange(frames) + shift) % PERIOD
+    return bit[index], chip[index]
+
+
+@lru_cache(maxsize=1)
+def _table() -> tuple[np.ndarray, np.ndarray]:
+    """The keyed (PERIOD, BANDS) table: every pair of rows holds each of the 64 bits once."""
     rng = np.random.default_rng([KEY, _SALT, BANDS, PERIOD])
     rows = CODE_BITS // BANDS
     bit = np.concatenate(
         [rng.permutation(CODE_BITS).reshape(rows, BANDS) for _ in range(PERIOD // rows)]
     )
     chip = rng.integers(0, 2, (PERIOD, BANDS)).astype(np.float64) * 2 - 1
-    index = (np.arange(frames) + shift) % PERIOD
-    return bit[index], chip[index]
+    return bit, chip
 
 
 def _bit_stats(residual, weight, layout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -256,7 +264,8 @@ def _mark(x16: np.ndarray, code: np.ndarray, strength: float) -> np.ndarray:
         # proportion to their weight and slope (the least-squares split).
         share = weight * slope * (np.abs(gain) < MAX_GAIN - 1e-6)
         reach = np.bincount(bit.ravel(), (weight * slope * share).ravel(), CODE_BITS)
-        # 2: energy moves twice the amplitude gain; 2/3: a cell is 1/3 of its own mean.
+        # 2: energy moves twice the amplitude gain; 2/3: the 3-frame mean that a residual
+        # is taken from moves by a third of the cell's own change.
         alpha = step * need * total / np.maximum(2 * (2 / 3) * reach, 1e-12)
         last = (mean, 2 * (2 / 3) * alpha * reach / total)
         gain = np.clip(gain + chip * share * alpha[bit], -MAX_GAIN, MAX_GAIN)

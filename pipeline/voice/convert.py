@@ -28,6 +28,7 @@ from pipeline.voice import world
 from pipeline.voice.inference import Converter
 
 OVERLAP = 0.5  # seconds read on each side of a chunk
+SILENT = 10 ** (-60 / 20)  # a sound track whose peak is below -60 dBFS holds no speech
 FADE = 0.05  # seconds of cross-fade where two chunks meet
 
 
@@ -127,12 +128,14 @@ def convert_audio(
 def _stream(converter, source, out, src, dst, chunk_seconds, pool, workers) -> dict:
     fade = int(FADE * world.RATE)
     tail = np.zeros(0, np.float32)
-    written = 0
+    written, loudest = 0, 0.0
     pending: deque = deque()
 
     def results() -> Iterator[tuple[np.ndarray, int, int]]:
         # At most two chunks per worker in flight: memory stays flat.
+        nonlocal loudest
         for x, lead, core in chunks(source, chunk_seconds):
+            loudest = max(loudest, float(np.abs(x).max(initial=0.0)))
             if pool is None:
                 yield convert_chunk(x, converter, src, dst), lead, core
                 continue
@@ -157,4 +160,9 @@ def _stream(converter, source, out, src, dst, chunk_seconds, pool, workers) -> d
             body, tail = piece[:core], piece[core:]
             w.writeframes(to_int16(body).tobytes())
             written += len(body)
+        if loudest < SILENT:
+            raise UserError(
+                f"the sound track of {source} is silent (peak {20 * np.log10(loudest + 1e-12):.0f}"
+                " dBFS): there is no speech to convert; run with -S voice=none to keep it as it is."
+            )
     return {"seconds": round(written / world.RATE, 3)}

@@ -20,6 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 from safetensors.torch import load_file, save_file
 from torch.utils.data import DataLoader, Dataset
 
+from pipeline.errors import UserError
 from pipeline.io.atomic import atomic_outputs
 from pipeline.train.callbacks import AtomicCheckpoint
 from pipeline.train.data import StepSampler
@@ -27,6 +28,9 @@ from pipeline.voice import world
 from pipeline.voice.collect import spectrogram_image
 from pipeline.voice.features import SpeakerSet
 from pipeline.voice.model import VoiceNet, convert, random_warp, windows
+
+
+MIN_SECONDS = 2.0  # of collected speech per speaker
 
 
 class WarpBatches(Dataset):
@@ -153,6 +157,12 @@ def train_voice(
     from pipeline.train.resume import checkpoint_to_resume
 
     sets = [SpeakerSet.load(voices / n) for n in names]
+    for s in sets:
+        if s.seconds < MIN_SECONDS:
+            raise UserError(
+                f"speaker '{s.name}' has {s.seconds:.1f} s of speech in {voices / s.name}; "
+                f"the voice model needs at least {MIN_SECONDS:.0f} s: raise voice.sentences."
+            )
     pl.seed_everything(seed, workers=True, verbose=False)
     module = VoiceModule(build_net(voice, sets), voice)
     ckpt, step = checkpoint_to_resume(checkpoints, fingerprint(voice, seed, voices, names))
