@@ -29,7 +29,6 @@ from pipeline.voice.collect import spectrogram_image
 from pipeline.voice.features import SpeakerSet
 from pipeline.voice.model import VoiceNet, convert, random_warp, windows
 
-
 MIN_SECONDS = 2.0  # of collected speech per speaker
 
 
