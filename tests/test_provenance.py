@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 
 from pipeline.collect import synthetic
 from pipeline.errors import UserError
-from pipeline.io.audio import soundtrack, write_wav
+from pipeline.io.audio import read_wav, soundtrack, write_wav
 from pipeline.io.video import VideoWriter, probe
 from pipeline.provenance import content_credentials
 from pipeline.provenance.credentials import CHAIN, KEY, KEY_DIR, ROOT_CA, load_credentials
@@ -159,10 +159,18 @@ def test_signed_media_read_back_as_ai_generated_and_video_keeps_its_streams(tmp_
     streams = probe(tmp_path / "clip.mp4")["streams"]
     assert {"type": "video", "codec": "h264"} in streams
     assert {"type": "audio", "codec": "aac"} in streams
-    # Only the media types the manifest can be embedded in are signed.
+    # A WAV (the converted voice) carries its manifest in a RIFF chunk of its own and
+    # still reads as the same samples.
     wav = tmp_path / "clip.wav"
+    samples = soundtrack(0.5, 220.0, 1, rate=16000)
+    write_wav(wav, samples, 16000)
+    content_credentials.sign(wav, RECORD, creds)
+    assert content_credentials.read(wav)["valid"]
+    back, rate = read_wav(wav)
+    assert rate == 16000 and np.array_equal(np.round(back * 32768).astype(np.int16), samples)
+    # Only the media types the manifest can be embedded in are signed.
     with pytest.raises(ValueError, match="cannot sign"):
-        content_credentials.sign(wav, RECORD, creds)
+        content_credentials.sign(tmp_path / "clip.gif", RECORD, creds)
 
 
 def test_a_byte_changed_after_signing_invalidates_the_manifest(tmp_path):

@@ -249,3 +249,31 @@ def test_a_speaker_with_too_little_speech_is_one_sentence(voices, tmp_path):
     names = [i.name for i in cfg.data.identities]
     with pytest.raises(UserError, match=r"'synth_b' has 0\.5 s of speech.*voice\.sentences"):
         train_voice(cfg.voice, 0, short, names, tmp_path / "ck")
+
+
+def test_verify_reads_the_audio_mark_of_a_wav(tmp_path):
+    """``pipeline.verify`` reports the audio mark beside the video mark: found in a marked
+    WAV (exit 0), not in the same speech unmarked (exit 1)."""
+    import json
+    import subprocess
+    import sys
+
+    from pipeline.provenance import audio_watermark
+
+    texts = ["The quiet lantern found the ribbon near the station.", "Did Lena see it?"]
+    speech = np.concatenate([s.samples for s in speak_many(texts)])
+    tag = "0123456789ab"
+    marked, plain = tmp_path / "marked.wav", tmp_path / "plain.wav"
+    write_wav(marked, to_int16(audio_watermark.embed(speech, 22050, tag)), 22050)
+    write_wav(plain, to_int16(speech), 22050)
+
+    def verify(path):
+        cmd = [sys.executable, "-m", "pipeline.verify", str(path), "--json"]
+        return subprocess.run(cmd, capture_output=True, text=True)
+
+    ok, no = verify(marked), verify(plain)
+    assert ok.returncode == 0, ok.stderr
+    report = json.loads(ok.stdout)
+    assert report["audio_mark"]["run_tag"] == tag and report["marked"]
+    assert report["watermark"]["note"] == "an audio file"
+    assert no.returncode == 1 and json.loads(no.stdout)["audio_mark"]["found"] is False
