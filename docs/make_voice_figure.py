@@ -3,7 +3,7 @@ speech (the performer's voice), of the final video's sound track (converted to t
 identity's voice, after the AAC encode) and of the ground truth (the same reading in the
 new identity's voice), one above the other on one time axis, with their F0 drawn in.
 
-    python docs/make_voice_figure.py [--clip a_to_b] [--out docs/voice.png]
+    python docs/make_voice_figure.py [--clip a_to_b] [--out docs/voice.jpg]
 
 Run it after `make run`: it reads data/targets/ and outputs/final/.
 """
@@ -39,7 +39,7 @@ def panel(samples: np.ndarray, title: str) -> np.ndarray:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clip", default="a_to_b")
-    ap.add_argument("--out", type=Path, default=Path("docs/voice.png"))
+    ap.add_argument("--out", type=Path, default=Path("docs/voice.jpg"))
     args = ap.parse_args()
     target = Path("data/targets") / args.clip
     truth, rate = read_wav(target / "voice_truth.wav")
