@@ -189,6 +189,7 @@ EDGES = [
     "voice.chunk_seconds=1.0",
     "voice.gallery_speakers=2",
     "voice.gallery_sentences=1",
+    "voice.evaluator_steps=1",
     "voice.test_sentences=1",
 ]
 

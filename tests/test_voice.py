@@ -161,7 +161,7 @@ def test_streamed_conversion_matches_one_piece(voices, tmp_path):
     cfg, out, _ = voices
     from pipeline.voice.inference import Converter
 
-    net = Converter.from_net(_train(cfg, out, tmp_path / "ck", steps=200)["module"].net)
+    net = Converter.from_net(_train(cfg, out, tmp_path / "ck", steps=30)["module"].net)
     src = speakers.render(speakers.base_readings([TEXT])[0][1], speakers.speaker_from_seed("a", 2))
     wav = tmp_path / "in.wav"
     write_wav(wav, to_int16(src), world.RATE)

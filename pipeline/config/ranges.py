@@ -185,6 +185,7 @@ RANGES: dict[str, Range] = {
     "voice.gallery_speakers": Range(2, 10**4, what="speakers"),
     "voice.gallery_seed": SEED,
     "voice.gallery_sentences": Range(1, 10**4, what="sentences"),
+    "voice.evaluator_steps": EVERY,
     "voice.test_sentences": Range(1, 10**4, what="sentences"),
 }
 

@@ -361,6 +361,7 @@ class VoiceConf:
     gallery_speakers: int = 8
     gallery_seed: int = 7000  # their voice seeds: gallery_seed + k
     gallery_sentences: int = 8  # per speaker, the evaluator's training speech
+    evaluator_steps: int = 600  # the speaker classifier's training steps (batches of 512)
     test_sentences: int = 6  # held out per speaker: the evaluator's floor, and A's
     # sentences converted to B for retrieval, MCD, F0 RMSE and STOI
 

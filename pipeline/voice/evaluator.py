@@ -83,7 +83,7 @@ def render_gallery(people: list[tuple[str, int]], texts: list[str]) -> list[list
     return out
 
 
-def train_evaluator(data: DictConfig, voice: DictConfig, seed: int, steps: int = 600) -> tuple:
+def train_evaluator(data: DictConfig, voice: DictConfig, seed: int) -> tuple:
     """The classifier and its report (held-out accuracy: the retrieval floor)."""
     people = gallery(data, voice)
     n_train, n_test = voice.gallery_sentences, voice.test_sentences
@@ -102,7 +102,7 @@ def train_evaluator(data: DictConfig, voice: DictConfig, seed: int, steps: int =
     wins = torch.cat(
         [windows((torch.from_numpy(x) - net.mean) / net.std, CONTEXT) for x in train_x]
     )
-    for _ in range(steps):
+    for _ in range(voice.evaluator_steps):
         idx = torch.randint(0, len(ys), (512,), generator=g)
         loss = nn.functional.cross_entropy(net.net(wins[idx].flatten(1)), ys[idx])
         opt.zero_grad()

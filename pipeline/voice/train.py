@@ -17,7 +17,7 @@ import numpy as np
 import pytorch_lightning as pl
 import torch
 from omegaconf import DictConfig, OmegaConf
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 from torch.utils.data import DataLoader, Dataset
 
 from pipeline.errors import UserError
@@ -209,13 +209,6 @@ def save_net(net: VoiceNet, folder: Path, meta: dict) -> None:
         {k: v.contiguous() for k, v in net.state_dict().items()}, folder / "model.safetensors"
     )
     (folder / "model.json").write_text(json.dumps(meta, indent=1) + "\n")
-
-
-def load_net(folder: Path) -> tuple[VoiceNet, dict]:
-    meta = json.loads((folder / "model.json").read_text())
-    net = VoiceNet(len(meta["speakers"]), meta["context"], meta["width"], meta["bottleneck"])
-    net.load_state_dict(load_file(folder / "model.safetensors"))
-    return net.eval(), meta
 
 
 def write_model(result: dict, voice: DictConfig, out: Path) -> None:
