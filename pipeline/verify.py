@@ -130,28 +130,24 @@ def verify(path: Path) -> dict:
     }
 
 
+def _mark_line(label: str, mark: dict, span: str, unreadable: str) -> str:
+    """One report line for a mark read over ``span`` (frames of video, seconds of sound)."""
+    if mark["found"]:
+        return (
+            f"{label}: found, run tag {mark['run_tag']} (mean bit |z| {mark['mean_z']} over {span})"
+        )
+    if mark.get("note"):
+        return f"{label}: {unreadable} ({mark['note']})"
+    return f"{label}: not found ({span} read)"
+
+
 def describe(report: dict) -> str:
-    wm, c2 = report["watermark"], report["c2pa"]
-    lines = [f"file:      {report['file']}"]
-    if wm["found"]:
-        lines.append(
-            f"watermark: found, run tag {wm['run_tag']} "
-            f"(mean bit |z| {wm['mean_z']} over {wm['frames']} frame(s))"
-        )
-    elif wm.get("note"):
-        lines.append(f"watermark: not readable ({wm['note']})")
-    else:
-        lines.append(f"watermark: not found ({wm['frames']} frame(s) read)")
-    am = report["audio_mark"]
-    if am["found"]:
-        lines.append(
-            f"audio mark: found, run tag {am['run_tag']} "
-            f"(mean bit |z| {am['mean_z']} over {am['seconds']} s)"
-        )
-    elif am.get("note"):
-        lines.append(f"audio mark: none ({am['note']})")
-    else:
-        lines.append(f"audio mark: not found ({am['seconds']} s read)")
+    wm, am, c2 = report["watermark"], report["audio_mark"], report["c2pa"]
+    lines = [
+        f"file:      {report['file']}",
+        _mark_line("watermark", wm, f"{wm['frames']} frame(s)", "not readable"),
+        _mark_line("audio mark", am, f"{am.get('seconds')} s", "none"),
+    ]
     if not c2["present"]:
         lines.append("C2PA:      no manifest")
     elif c2["valid"]:
