@@ -4,9 +4,10 @@ DeepFaceLab's pretrain mode: the shared encoder and the decoders first learn fac
 general from a pool of ``pretrain.identities`` synthetic people (seeds from
 ``pretrain.seed``; never the evaluators' gallery nor a swap pair), so that a new pair
 fine-tunes from there (``train.init=pretrained``) instead of from random weights. Both
-decoders see the whole pool. The weights are written as float16 to ``pretrained/``,
-which git tracks: a fresh clone starts from them, and ``dvc repro pretrain`` makes them
-again from the same parameters.
+decoders see the whole pool. The weights are written as int8 with per-channel scales
+(4.5 MB; ``pipeline.train.export.quantize_int8``) to ``pretrained/``, which git tracks: a
+fresh clone starts from them, and ``dvc repro pretrain`` makes them again from the same
+parameters.
 
 The recipe is the schema's training defaults with the pool's own steps, batch size and
 learning rate, so a sweep over ``train.*`` never invalidates the pretrained weights.
@@ -135,7 +136,7 @@ def main() -> None:
             "fingerprint": result["fingerprint"],
         }
         with atomic_outputs(paths.PRETRAINED) as (tmp,):
-            export_model(result["module"].inference_model, tmp, meta, torch.float16)
+            export_model(result["module"].inference_model, tmp, meta, torch.int8)
             if result["preview"] is not None:
                 cv2.imwrite(str(tmp / "preview.png"), result["preview"])
         for name in ("model.json", "preview.png"):
