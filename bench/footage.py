@@ -77,12 +77,17 @@ def moving_clip(photo: np.ndarray, frames: int, empty: range = range(0)):
         yield canvas, m
 
 
-def write_clip(path: Path, frames, fps: float = 25.0) -> list:
-    """Write (frame, extra) pairs as H.264 with a soundtrack; returns the extras."""
+def write_clip(
+    path: Path, frames, fps: float = 25.0, sound: tuple[np.ndarray, int] | None = None
+) -> list:
+    """Write (frame, extra) pairs as H.264 with a soundtrack (``sound``: int16 samples
+    and their rate; by default a melody); returns the extras."""
     frames = list(frames)
     path.parent.mkdir(parents=True, exist_ok=True)
     wav = path.with_suffix(".wav")
-    write_wav(wav, soundtrack(len(frames) / fps, 220.0, 1))
+    if sound is None:
+        sound = (soundtrack(len(frames) / fps, 220.0, 1), 48000)
+    write_wav(wav, *sound)
     with VideoWriter(path, (W, H), fps, 18, wav) as out:
         for frame, _ in frames:
             out.write(frame)

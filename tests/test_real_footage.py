@@ -13,7 +13,8 @@ import pytest
 from omegaconf import OmegaConf
 
 from bench import footage
-from pipeline.collect.folder import check_consent, collect_identity, collect_target
+from pipeline.collect.consent import check_consent
+from pipeline.collect.folder import collect_identity, collect_target
 from pipeline.config.compose import compose_conf
 from pipeline.config.load import validate
 from pipeline.config.read_log import RECORD_ENV
@@ -24,9 +25,12 @@ from pipeline.faces.follow import FaceTracker
 from pipeline.faces.mask import hull_mask
 from pipeline.faces.paste import paste
 from pipeline.faces.template import template_points
+from pipeline.io.audio import to_int16, write_wav
 from pipeline.io.video import read_frames
 from pipeline.refine.blend import MODES
 from pipeline.refine.refine import Refiner
+from pipeline.voice import speakers, world
+from pipeline.voice.sentences import sentences
 from tests.helpers import ROOT, commit_params, mlflow_runs, run, smoke_cfg, unlisted_params
 
 
@@ -265,6 +269,12 @@ SMOKE_MODEL = [
     "evaluate.frames_per_identity=12",
     "evaluate.steps=20",
     "evaluate.width=8",
+    "voice.width=16",
+    "voice.bottleneck=8",
+    "voice.steps=6",
+    "voice.batch_size=32",
+    "voice.checkpoint_every=2",
+    "voice.min_speech_seconds=3",
 ]
 
 PHOTOS_CONF = """\
@@ -276,7 +286,10 @@ dedupe_bits: -1
 sample_fps: 10
 identities:
   - {name: astronaut, consent: footage/astronaut_consent.txt, videos: [footage/astronaut.mp4]}
-  - {name: grace, consent: footage/grace_consent.txt, images: [footage/grace]}
+  - name: grace
+    consent: footage/grace_consent.txt
+    images: [footage/grace]
+    audio: [footage/grace_voice.wav]
 targets:
   - {name: astro_to_grace, video: footage/target.mp4, swap_to: grace}
 """
@@ -285,14 +298,30 @@ targets:
 def test_dvc_repro_on_real_footage_swaps_and_marks(scratch_repo):
     repo = scratch_repo
     foot = repo / "footage"
-    footage.write_clip(foot / "astronaut.mp4", footage.moving_clip(footage.astronaut(), 40))
+    # Their voices are synthetic speakers (the project ships no real person's voice): the
+    # astronaut's is her video's sound, Grace Hopper's a recording with pauses around it.
+    texts = [base for _, base in speakers.base_readings(sentences(300, 2))]
+    voice_a = [speakers.render(t, speakers.speaker_from_seed("astronaut", 2)) for t in texts]
+    voice_b = [speakers.render(t, speakers.speaker_from_seed("grace", 11)) for t in texts]
+    pause = np.zeros(world.RATE)
+    foot.mkdir()
+    write_wav(
+        foot / "grace_voice.wav", to_int16(np.concatenate([pause, *voice_b, pause])), world.RATE
+    )
+    footage.write_clip(
+        foot / "astronaut.mp4",
+        footage.moving_clip(footage.astronaut(), 40),
+        sound=(to_int16(voice_a[0]), world.RATE),
+    )
     (foot / "grace").mkdir()
     for i, (frame, _) in enumerate(footage.moving_clip(footage.grace_hopper(), 8)):
         cv2.imwrite(str(foot / "grace" / f"{i:02d}.png"), frame)
     # The target: the astronaut (frames 20-24 without her) beside a smaller, still Grace
     # Hopper, whom the swap must leave alone.
     clip = footage.moving_clip(footage.astronaut(), 30, range(20, 25))
-    footage.write_clip(foot / "target.mp4", footage.with_bystander(clip))
+    # 10 fps: 3 s of her speaking, time for the sound's figures and mark.
+    sound = (to_int16(voice_a[1]), world.RATE)
+    footage.write_clip(foot / "target.mp4", footage.with_bystander(clip), 10.0, sound)
     (foot / "astronaut_consent.txt").write_text("astronaut: consent recorded for tests")
     (foot / "grace_consent.txt").write_text("grace: consent recorded for tests")
     (repo / "conf/data/photos.yaml").write_text(PHOTOS_CONF)
@@ -332,6 +361,15 @@ def test_dvc_repro_on_real_footage_swaps_and_marks(scratch_repo):
         assert np.isfinite(clip[key]) and key in metrics, (key, clip)
     faces = json.loads((repo / "data/faces/grace/index.json").read_text())["faces"]
     assert all(len(f["embedding"]) == 128 for f in faces)
+    # The voice: her recording, trimmed, trained on; the target speaks in her voice.
+    grace = json.loads((repo / "data/voices/grace/speaker.json").read_text())
+    assert grace["source"] == "recordings" and grace["seconds_silence_trimmed"] > 1.5, grace
+    assert grace["consent_record"] == "footage/grace_consent.txt"
+    for key in ("voice_similarity_new", "voice_similarity_new_unswapped", "voice_share_nearer_new"):
+        assert np.isfinite(clip[key]), (key, clip)
+    assert clip["audio_watermark_found"] == 1.0, clip
+    assert "audio_mcd" not in clip  # no ground truth for a real clip
+    assert "audio mark: found" in verify.stdout
     parents, _ = mlflow_runs(repo)
     collect = Counter(k for k in parents[0].data.params if k.startswith("data.identities"))
     assert collect  # the parent carries the footage config

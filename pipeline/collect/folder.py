@@ -25,7 +25,6 @@ target's ``reference`` photo, else the largest), like synthetic targets.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections import Counter
 from collections.abc import Iterator
@@ -36,6 +35,7 @@ import numpy as np
 from omegaconf import DictConfig
 from tqdm import tqdm
 
+from pipeline.collect.consent import check_consent
 from pipeline.collect.synthetic import FaceSample
 from pipeline.collect.writer import FaceFolderWriter, write_meta
 from pipeline.errors import UserError
@@ -61,27 +61,6 @@ REASONS = (
     "unreadable",
     "not_media",
 )
-
-
-def check_consent(root: Path, ident: DictConfig) -> dict:
-    """The consent record must exist and name the identity; else nothing is read."""
-    path = root / ident.consent
-    if not path.is_file():
-        raise UserError(
-            f"identity '{ident.name}' has no consent record at {path}; collecting a real "
-            "person needs one: a file that names them and records their consent."
-        )
-    text = path.read_text(encoding="utf-8", errors="replace")
-    if ident.name.lower() not in text.lower():
-        raise UserError(
-            f"the consent record {path} does not name the identity '{ident.name}'; "
-            "use the identity's name in it."
-        )
-    return {
-        "kind": "real footage",
-        "consent_record": str(ident.consent),
-        "consent_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-    }
 
 
 @dataclass
@@ -264,9 +243,16 @@ def collect_target(fa, t: DictConfig, data: DictConfig, root: Path, folder: Path
         frame = frame[: h - h % 2, : w - w % 2]  # H.264 wants even sides
         if writer is None:
             # A working copy at CRF 18: veryfast keeps the 1080p re-encode from bounding
-            # tracking (20 ms a frame at medium; bench/collect_speed.py).
+            # tracking (20 ms a frame at medium; bench/collect_speed.py). Sound past the
+            # last frame is cut: the clip is its frames, and its voice is converted whole.
             writer = VideoWriter(
-                folder / "video.mp4", frame.shape[1::-1], fps, 18, audio, preset="veryfast"
+                folder / "video.mp4",
+                frame.shape[1::-1],
+                fps,
+                18,
+                audio,
+                preset="veryfast",
+                fit_audio=True,
             )
         writer.write(frame)
         tracker(frame)

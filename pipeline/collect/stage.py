@@ -14,7 +14,8 @@ from tqdm import tqdm
 
 from pipeline import paths
 from pipeline.collect import synthetic
-from pipeline.collect.folder import check_consent, collect_folder
+from pipeline.collect.consent import check_consent
+from pipeline.collect.folder import collect_folder
 from pipeline.collect.writer import FaceFolderWriter, write_meta, write_track
 from pipeline.config.load import load_params
 from pipeline.io.atomic import atomic_outputs

@@ -187,6 +187,13 @@ RANGES: dict[str, Range] = {
     "voice.gallery_sentences": Range(1, 10**4, what="sentences"),
     "voice.evaluator_steps": EVERY,
     "voice.test_sentences": Range(1, 10**4, what="sentences"),
+    "voice.vad_mode": Range(0, 3, what="a WebRTC detector mode"),
+    "voice.min_segment_seconds": Range(0.03, 60.0, what="seconds"),
+    "voice.max_segment_seconds": Range(1.0, 600.0, what="seconds"),
+    "voice.min_loudness": Range(-70.0, 0.0, what="LUFS"),
+    "voice.loudness": Range(-60.0, -5.0, what="LUFS"),
+    "voice.quiet_segment_db": Range(0.0, 60.0, what="dB"),
+    "voice.min_speech_seconds": Range(1.0, 36000.0, what="seconds"),
 }
 
 

@@ -100,6 +100,8 @@ class SourceIdentityConf:
     consent: str = MISSING  # a file that must exist and name the identity
     videos: list[str] = field(default_factory=list)  # video files
     images: list[str] = field(default_factory=list)  # folders of images
+    # Recordings of their speech for the voice; when empty, the sound tracks of videos.
+    audio: list[str] = field(default_factory=list)
     reference: str = ""  # optional photo of the person: picks them out of group frames
 
 
@@ -364,6 +366,14 @@ class VoiceConf:
     evaluator_steps: int = 600  # the speaker classifier's training steps (batches of 512)
     test_sentences: int = 6  # held out per speaker: the evaluator's floor, and A's
     # sentences converted to B for retrieval, MCD, F0 RMSE and STOI
+    # Real recordings (data=folder; pipeline/voice/recordings.py)
+    vad_mode: int = 2  # WebRTC voice activity detector aggressiveness, 0 (least) to 3
+    min_segment_seconds: float = 0.5  # shorter runs of speech are rejected
+    max_segment_seconds: float = 8.0  # longer runs are cut into pieces this long
+    min_loudness: float = -45.0  # LUFS: a quieter recording is refused
+    loudness: float = -23.0  # LUFS every recording is normalised to (EBU R 128)
+    quiet_segment_db: float = 20.0  # runs this far below the file's loudness are rejected
+    min_speech_seconds: float = 10.0  # of speech per identity after trimming
 
 
 @dataclass

@@ -69,6 +69,11 @@ HEADLINE = (
     "voice_log_f0_rmse",
     "voice_stoi",
     "audio_mcd",
+    # Resemblyzer's speaker similarity, every clip (pipeline/evaluate/voice_similarity.py)
+    "voice_similarity_new",
+    "voice_similarity_new_unswapped",
+    "voice_similarity_new_truth",
+    "voice_share_nearer_new",
     "audio_watermark_found",
     "audio_watermark_bit_accuracy",
 )
@@ -139,8 +144,9 @@ VOICE_HEADLINE = ("speaker_retrieval", "speaker_retrieval_truth", "mcd", "log_f0
 
 
 def evaluate_voice(cfg: DictConfig, clips: dict) -> dict:
-    """The voice figures (held-out sentences) and each synthetic clip's sound track
-    figures added to ``clips``; {"skipped": why} when the voice branch did not run."""
+    """The voice figures (synthetic speakers: held-out sentences) and each converted
+    clip's sound track figures added to ``clips``; {"skipped": why} when the voice branch
+    did not run."""
     from pipeline.evaluate import voice as figures
     from pipeline.voice.stage import active
 
@@ -149,18 +155,25 @@ def evaluate_voice(cfg: DictConfig, clips: dict) -> dict:
         return {"skipped": why}
     videos = [t for t in open_targets(paths.TARGETS) if t.kind == "video"]
     for t in videos:
+        if not (paths.VOICE_OUT / f"{t.name}.wav").is_file():
+            continue  # a clip without sound keeps none
         final = paths.FINAL / t.name / f"{t.name}.mp4"
-        if (t.folder / "voice_truth.wav").is_file():
-            prov = json.loads((paths.FINAL / t.name / "provenance.json").read_text())
-            clips[t.name] |= figures.clip_figures(t, final, prov["run_tag"])
+        prov = json.loads((paths.FINAL / t.name / "provenance.json").read_text())
+        clips[t.name] |= figures.clip_figures(t, final, prov["run_tag"])
+    speed = {"conversion_real_time_factor": figures.conversion_speed()}
+    if cfg.data.source != "synthetic":
+        return speed  # real recordings: no held-out truth; the clips' figures say it
     first = next(t for t in videos if t.performer)
     held = figures.held_out_figures(cfg.data, cfg.voice, first.performer, first.swap_to)
     report = json.loads(paths.VOICE_EVALUATOR_REPORT.read_text())
-    return held | {
-        "conversion_real_time_factor": figures.conversion_speed(),
-        "evaluator_held_out_top1": report["held_out_top1"],
-        "gallery_speakers": len(report["speakers"]),
-    }
+    return (
+        held
+        | speed
+        | {
+            "evaluator_held_out_top1": report["held_out_top1"],
+            "gallery_speakers": len(report["speakers"]),
+        }
+    )
 
 
 def headline_figures(clips: dict) -> dict:

@@ -10,6 +10,8 @@ identity's voice with the same phoneme timing (pipeline/voice/speakers.py).
 
 Measured on the performer's held-out sentences (``voice.test_sentences``, read by no one
 in training or in the evaluator's gallery), and on each clip's final MP4 sound track.
+Every clip, real ones too, also gets Resemblyzer's speaker similarity
+(``voice_similarity.py``), which needs no ground truth.
 """
 
 from __future__ import annotations
@@ -97,19 +99,41 @@ def held_out_figures(data: DictConfig, voice: DictConfig, src: str, dst: str) ->
     }
 
 
+def _truth(target) -> np.ndarray | None:
+    """A synthetic clip's ground-truth speech at ``world.RATE``; None for a real clip."""
+    path = target.folder / "voice_truth.wav"
+    if not path.is_file():
+        return None
+    truth, rate = read_wav(path)
+    return world.to_rate(truth, rate).astype(np.float32)
+
+
 def clip_figures(target, final: Path, tag: str) -> dict:
-    """The final MP4's sound track against the clip's truth speech, and its audio mark."""
+    """The final MP4's sound track: its audio mark, its speaker similarity by Resemblyzer
+    (``voice_similarity.py``), and for a synthetic clip its figures against the truth
+    speech."""
+    from pipeline.evaluate.voice_similarity import similarity_figures
+    from pipeline.voice.collect import SPEECH
     from pipeline.voice.watermarking import read_mark
 
-    evaluator, ev_report = load_evaluator(paths.VOICE_EVALUATOR)
-    truth, rate = read_wav(target.folder / "voice_truth.wav")
     output = decode_audio(final, world.RATE)
-    figures = pair_figures(output, world.to_rate(truth, rate).astype(np.float32))
+    new_speech, _ = read_wav(paths.VOICES / target.swap_to / SPEECH)
+    truth = _truth(target)
+    figures = read_mark(decode_audio(final, 48000), 48000, tag) | similarity_figures(
+        output, decode_audio(target.media, world.RATE), new_speech, truth
+    )
+    if truth is None:
+        return figures
+    evaluator, ev_report = load_evaluator(paths.VOICE_EVALUATOR)
     named = ev_report["speakers"][_named(evaluator, output)]
-    return {f"audio_{k}": round(v, 4) for k, v in figures.items()} | {
-        "audio_named_as_new": float(named == target.swap_to),
-        **read_mark(decode_audio(final, 48000), 48000, tag),
-    }
+    against_truth = pair_figures(output, truth)
+    return (
+        figures
+        | {f"audio_{k}": round(v, 4) for k, v in against_truth.items()}
+        | {
+            "audio_named_as_new": float(named == target.swap_to),
+        }
+    )
 
 
 def conversion_speed() -> float | None:

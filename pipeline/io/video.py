@@ -17,7 +17,9 @@ class VideoWriter:
     """Stream BGR frames into an H.264 MP4, muxing an audio file's track if given.
 
     Use as a context manager; frames are (H, W, 3) uint8 BGR of one size. With
-    ``audio_codec="copy"`` the source's audio is kept bit-identical.
+    ``audio_codec="copy"`` the source's audio is kept bit-identical. ``fit_audio`` fits an
+    encoded (AAC) track to the frames: cut where they end, padded with silence if it ends
+    first, so the clip's sound does not outlast its picture.
     """
 
     def __init__(
@@ -29,6 +31,7 @@ class VideoWriter:
         audio_path: str | Path | None = None,
         audio_codec: str = "aac",
         preset: str = "medium",
+        fit_audio: bool = False,
     ):
         self.path = Path(path)
         self._gen = imageio_ffmpeg.write_frames(
@@ -39,7 +42,8 @@ class VideoWriter:
             codec="libx264",
             quality=None,
             output_params=["-crf", str(crf), "-preset", preset]
-            + (["-b:a", "128k"] if audio_path and audio_codec == "aac" else []),
+            + (["-b:a", "128k"] if audio_path and audio_codec == "aac" else [])
+            + (["-af", "apad", "-shortest"] if audio_path and fit_audio else []),
             audio_path=str(audio_path) if audio_path else None,
             audio_codec=audio_codec if audio_path else None,
             macro_block_size=1,
@@ -97,11 +101,13 @@ def probe(path: str | Path) -> dict:
     seconds = (int(dur[1]) * 3600 + int(dur[2]) * 60 + float(dur[3])) if dur else None
     fps = re.search(r"Video: .*?([\d.]+) fps", text)
     size = re.search(r"Video: .*?, (\d{2,5})x(\d{2,5})", text)
+    rate = re.search(r"Audio: .*?, (\d+) Hz", text)
     return {
         "streams": [{"type": t.lower(), "codec": c} for t, c in streams],
         "seconds": seconds,
         "fps": float(fps[1]) if fps else None,
         "size": (int(size[1]), int(size[2])) if size else None,
+        "audio_rate": int(rate[1]) if rate else None,  # the first sound track's
     }
 
 

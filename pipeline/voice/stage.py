@@ -29,8 +29,6 @@ def active(cfg: DictConfig) -> str | None:
     """Why the voice branch does nothing this run, or None when it works."""
     if cfg.voice.kind == "none":
         return "voice.kind is none: the swapped video keeps the target's own voice"
-    if cfg.data.source != "synthetic":
-        return "voice conversion of real recordings is not built yet; the target keeps its voice"
     return None
 
 
@@ -62,8 +60,12 @@ def main_voices() -> None:
             return
         with tqdm(total=len(cfg.data.identities), desc="voices", unit="speaker") as bar:
             summary = collect_voices(cfg.data, cfg.voice, paths.VOICES, bar)
+        counts = ("seconds_silence_trimmed", "seconds_rejected", "runs_too_short", "runs_too_quiet")
         for name, info in summary.items():
             mlflow.log_metric(f"seconds.{name}", info["seconds"])
+            for k in counts:  # real recordings: what was trimmed and rejected
+                if k in info:
+                    mlflow.log_metric(f"{k}.{name}", info[k])
             for f in ("spectrogram.png", "sample.wav", "speaker.json"):
                 mlflow.log_artifact(str(paths.VOICES / name / f), f"voices/{name}")
         said = ", ".join(f"{n} {i['seconds']:.0f} s" for n, i in summary.items())
@@ -172,6 +174,9 @@ def main_evaluators() -> None:
         import mlflow
 
         why = active(cfg)
+        if not why and cfg.data.source != "synthetic":
+            # A classifier of synthetic voices says nothing of real ones.
+            why = "real recordings are scored by Resemblyzer's speaker encoder in evaluate"
         if why:
             _skipped(paths.VOICE_EVALUATOR, why)
             report = {"skipped": why}
