@@ -26,7 +26,7 @@ from omegaconf import DictConfig
 from pipeline import paths
 from pipeline.io.audio import decode_audio, read_wav
 from pipeline.voice import speakers, world
-from pipeline.voice.evaluator import load_evaluator, test_texts
+from pipeline.voice.evaluator import test_texts
 from pipeline.voice.inference import Converter
 
 
@@ -57,11 +57,14 @@ def _named(evaluator, samples: np.ndarray) -> int:
     return int(np.argmax(evaluator.scores(world.analyse(samples))))
 
 
-def held_out_figures(data: DictConfig, voice: DictConfig, src: str, dst: str) -> dict:
-    """``src``'s held-out sentences converted to ``dst``'s voice."""
+def held_out_figures(
+    data: DictConfig, voice: DictConfig, src: str, dst: str, speaker_evaluator
+) -> dict:
+    """``src``'s held-out sentences converted to ``dst``'s voice; ``speaker_evaluator``:
+    ``load_evaluator``'s (net, report)."""
     converter = Converter.from_file(paths.VOICE_MODEL)
     meta = json.loads((paths.VOICE_MODEL / "model.json").read_text())
-    evaluator, ev_report = load_evaluator(paths.VOICE_EVALUATOR)
+    evaluator, ev_report = speaker_evaluator
     names, seeds = meta["speakers"], {i.name: int(i.voice) for i in data.identities}
     who_src = speakers.speaker_from_seed(src, seeds[src])
     who_dst = speakers.speaker_from_seed(dst, seeds[dst])
@@ -108,10 +111,10 @@ def _truth(target) -> np.ndarray | None:
     return world.to_rate(truth, rate).astype(np.float32)
 
 
-def clip_figures(target, final: Path, tag: str) -> dict:
+def clip_figures(target, final: Path, tag: str, speaker_evaluator=None) -> dict:
     """The final MP4's sound track: its audio mark, its speaker similarity by Resemblyzer
-    (``voice_similarity.py``), and for a synthetic clip its figures against the truth
-    speech."""
+    (``voice_similarity.py``), and for a synthetic clip (``speaker_evaluator``:
+    ``load_evaluator``'s (net, report)) its figures against the truth speech."""
     from pipeline.evaluate.voice_similarity import similarity_figures
     from pipeline.voice.collect import SPEECH
     from pipeline.voice.watermarking import read_mark
@@ -122,9 +125,9 @@ def clip_figures(target, final: Path, tag: str) -> dict:
     figures = read_mark(decode_audio(final, 48000), 48000, tag) | similarity_figures(
         output, decode_audio(target.media, world.RATE), new_speech, truth
     )
-    if truth is None:
+    if truth is None or speaker_evaluator is None:
         return figures
-    evaluator, ev_report = load_evaluator(paths.VOICE_EVALUATOR)
+    evaluator, ev_report = speaker_evaluator
     named = ev_report["speakers"][_named(evaluator, output)]
     against_truth = pair_figures(output, truth)
     return (

@@ -45,12 +45,8 @@ def read_wav(path: str | Path) -> tuple[np.ndarray, int]:
     return x.reshape(-1, channels).mean(1), rate
 
 
-def decode_audio(path: str | Path, rate: int, start: float = 0.0, seconds: float | None = None):
-    """A media file's first audio track, mono float32 at ``rate``, through ffmpeg; the
-    span from ``start`` for ``seconds`` (all of it when None). Raises ValueError with
-    ffmpeg's reason when the file has no readable audio."""
-    import subprocess
-
+def _pcm_command(path, rate: int, start: float = 0.0, seconds: float | None = None) -> list:
+    """ffmpeg writing a file's first audio track to stdout as mono s16le at ``rate``."""
     import imageio_ffmpeg
 
     cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-nostdin"]
@@ -59,9 +55,49 @@ def decode_audio(path: str | Path, rate: int, start: float = 0.0, seconds: float
     cmd += ["-i", str(path)]
     if seconds is not None:
         cmd += ["-t", f"{seconds:.6f}"]
-    cmd += ["-map", "0:a:0", "-ac", "1", "-ar", str(rate), "-f", "s16le", "-"]
-    done = subprocess.run(cmd, capture_output=True)
+    return cmd + ["-map", "0:a:0", "-ac", "1", "-ar", str(rate), "-f", "s16le", "-"]
+
+
+def _reason(stderr: bytes, returncode: int) -> str:
+    lines = stderr.decode(errors="replace").strip().splitlines()
+    return lines[-1] if lines else f"ffmpeg exited with {returncode}"
+
+
+def decode_audio(path: str | Path, rate: int, start: float = 0.0, seconds: float | None = None):
+    """A media file's first audio track, mono float32 at ``rate``, through ffmpeg; the
+    span from ``start`` for ``seconds`` (all of it when None). Raises ValueError with
+    ffmpeg's reason when the file has no readable audio."""
+    import subprocess
+
+    done = subprocess.run(_pcm_command(path, rate, start, seconds), capture_output=True)
     if done.returncode != 0:
-        reason = done.stderr.decode(errors="replace").strip().splitlines()
-        raise ValueError(reason[-1] if reason else f"ffmpeg exited with {done.returncode}")
+        raise ValueError(_reason(done.stderr, done.returncode))
     return np.frombuffer(done.stdout, np.int16).astype(np.float32) / 32768
+
+
+class AudioStream:
+    """A media file's first audio track, mono float32 at ``rate``, read in pieces from one
+    ffmpeg process: one decode for the whole file, memory flat however long it is."""
+
+    def __init__(self, path: str | Path, rate: int):
+        import subprocess
+
+        self.proc = subprocess.Popen(
+            _pcm_command(path, rate), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+
+    def read(self, n: int) -> np.ndarray:
+        """The next ``n`` samples (fewer at the end). Raises ValueError with ffmpeg's
+        reason when the track cannot be read."""
+        data = self.proc.stdout.read(2 * n) if n > 0 else b""
+        if len(data) < 2 * n:  # the end, or an error: say which
+            self.proc.wait()
+            if self.proc.returncode != 0:
+                raise ValueError(_reason(self.proc.stderr.read(), self.proc.returncode))
+        return np.frombuffer(data[: len(data) // 2 * 2], np.int16).astype(np.float32) / 32768
+
+    def close(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+        self.proc.stdout.close()
+        self.proc.stderr.close()

@@ -51,6 +51,7 @@ import numpy as np
 from scipy.ndimage import uniform_filter1d
 from scipy.signal import resample_poly
 
+from pipeline.io.mel import hz_to_mel, mel_to_hz
 from pipeline.provenance.watermark import CODE_BITS, KEY, decode, encode
 
 RATE = 16000  # the mark's own rate: covers 100 Hz-7 kHz, where AAC keeps the most
@@ -161,16 +162,12 @@ def _resample(x: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
 
 def _band_edges() -> np.ndarray:
     """Bin edges of the bands: mel-spaced, widened to MIN_BAND_BINS at the bottom."""
-    mel = np.linspace(_mel(LOW_HZ), _mel(HIGH_HZ), BANDS + 1)
-    edges = np.round(700 * (10 ** (mel / 2595) - 1) / (RATE / FRAME)).astype(int)
+    mel = np.linspace(hz_to_mel(LOW_HZ), hz_to_mel(HIGH_HZ), BANDS + 1)
+    edges = np.round(mel_to_hz(mel) / (RATE / FRAME)).astype(int)
     widths = np.maximum(np.diff(edges), MIN_BAND_BINS)
     stretched = np.concatenate([[0], np.cumsum(widths)])
     span = edges[-1] - edges[0]
     return edges[0] + np.round(stretched * span / stretched[-1]).astype(int)
-
-
-def _mel(hz: float) -> float:
-    return 2595 * np.log10(1 + hz / 700)
 
 
 _EDGES = _band_edges()

@@ -23,7 +23,7 @@ import numpy as np
 
 from pipeline.errors import UserError
 from pipeline.io.atomic import atomic_outputs
-from pipeline.io.audio import to_int16
+from pipeline.io.audio import AudioStream, to_int16
 from pipeline.voice import world
 from pipeline.voice.inference import Converter
 
@@ -32,51 +32,27 @@ SILENT = 10 ** (-60 / 20)  # a sound track whose peak is below -60 dBFS holds no
 FADE = 0.05  # seconds of cross-fade where two chunks meet
 
 
-class _Pcm:
-    """A media file's first sound track as mono float32 at ``world.RATE``, read in
-    pieces from one ffmpeg process (memory flat, one decode for the whole clip)."""
-
-    def __init__(self, path: Path):
-        import subprocess
-
-        import imageio_ffmpeg
-
-        self.path = path
-        cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-nostdin", "-i", str(path)]
-        cmd += ["-map", "0:a:0", "-ac", "1", "-ar", str(world.RATE), "-f", "s16le", "-"]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-
-    def read(self, n: int) -> np.ndarray:
-        data = self.proc.stdout.read(2 * n) if n > 0 else b""
-        if len(data) < 2 * n:  # the end, or an error: say which
-            self.proc.wait()
-            if self.proc.returncode != 0:
-                reason = self.proc.stderr.read().decode(errors="replace").strip().splitlines()
-                raise UserError(
-                    f"{self.path} has no sound track that can be read "
-                    f"({reason[-1] if reason else 'ffmpeg failed'}); re-encode it, or run "
-                    "with -S voice=none to keep the clip as it is."
-                )
-        return np.frombuffer(data[: len(data) // 2 * 2], np.int16).astype(np.float32) / 32768
-
-    def close(self) -> None:
-        self.proc.kill()
-        self.proc.wait()
-        self.proc.stdout.close()
-        self.proc.stderr.close()
+def _read(pcm: AudioStream, path: Path, n: int) -> np.ndarray:
+    try:
+        return pcm.read(n)
+    except ValueError as err:
+        raise UserError(
+            f"{path} has no sound track that can be read ({err}); re-encode it, or run "
+            "with -S voice=none to keep the clip as it is."
+        ) from None
 
 
 def chunks(path: Path, chunk_seconds: float) -> Iterator[tuple[np.ndarray, int, int]]:
     """(samples with overlap, samples of lead-in, samples of the chunk itself) at
     ``world.RATE``, until the file's audio ends."""
     size, pad = int(round(chunk_seconds * world.RATE)), int(round(OVERLAP * world.RATE))
-    pcm = _Pcm(path)
+    pcm = AudioStream(path, world.RATE)
     try:
         buf, lead = np.zeros(0, np.float32), 0  # buf starts ``lead`` samples before the chunk
         while True:
             want = lead + size + pad - len(buf)
             if want > 0:
-                buf = np.concatenate([buf, pcm.read(want)])
+                buf = np.concatenate([buf, _read(pcm, path, want)])
             x = buf[: lead + size + pad]
             body = len(x) - lead
             if body <= 0:

@@ -20,10 +20,11 @@ import math
 import torch
 from torch import nn
 
+from pipeline.io.mel import hz_to_mel
 from pipeline.voice import world
 
-_MEL_LO = float(world._mel(world.MEL_HZ[0]))
-_MEL_STEP = float(world._mel(world.MEL_HZ[-1]) - _MEL_LO) / (world.MEL_BINS - 1)
+_MEL_LO = float(hz_to_mel(world.MEL_HZ[0]))
+_MEL_STEP = float(hz_to_mel(world.MEL_HZ[-1]) - _MEL_LO) / (world.MEL_BINS - 1)
 
 
 def _mlp(sizes: list[int]) -> nn.Sequential:
@@ -89,7 +90,7 @@ def random_warp(
     factor = torch.exp((torch.rand(n, generator=generator) * 2 - 1) * warp)
     hz = torch.as_tensor(world.MEL_HZ, dtype=batch.dtype)
     source_hz = (hz[None] / factor[:, None]).clamp(float(hz[0]), float(hz[-1]))
-    pos = (2595.0 * torch.log10(1 + source_hz / 700.0) - _MEL_LO) / _MEL_STEP
+    pos = (hz_to_mel(source_hz) - _MEL_LO) / _MEL_STEP
     lo = pos.floor().long().clamp(0, world.MEL_BINS - 2)
     frac = (pos - lo).to(batch.dtype)[:, None]
     idx = lo[:, None].expand(-1, batch.shape[1], -1)

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pipeline.io.mel import hz_to_mel, mel_to_hz
+
 with warnings.catch_warnings():
     # pyworld 0.3.5 reads its version through pkg_resources, which warns on import.
     warnings.simplefilter("ignore", UserWarning)
@@ -26,16 +28,8 @@ MEL_BINS = 80
 _BINS = FFT_SIZE // 2 + 1
 
 
-def _mel(hz: np.ndarray) -> np.ndarray:
-    return 2595.0 * np.log10(1.0 + np.asarray(hz) / 700.0)
-
-
-def _hz(mel: np.ndarray) -> np.ndarray:
-    return 700.0 * (10.0 ** (np.asarray(mel) / 2595.0) - 1.0)
-
-
 # Centre frequency of each mel bin and of each linear FFT bin.
-MEL_HZ = _hz(np.linspace(_mel(50.0), _mel(RATE / 2), MEL_BINS))
+MEL_HZ = mel_to_hz(np.linspace(hz_to_mel(50.0), hz_to_mel(RATE / 2), MEL_BINS))
 _LINEAR_HZ = np.linspace(0, RATE / 2, _BINS)
 
 
@@ -124,8 +118,8 @@ def mel_to_linear(log_mel: np.ndarray) -> np.ndarray:
 def warp_envelope(log_mel: np.ndarray, factor: float) -> np.ndarray:
     """The envelope of a vocal tract ``factor`` times shorter: every formant moves from
     f to ``factor`` x f (factor > 1: higher formants)."""
-    source = _mel(np.clip(MEL_HZ / factor, MEL_HZ[0], MEL_HZ[-1]))
-    grid = _mel(MEL_HZ)
+    source = hz_to_mel(np.clip(MEL_HZ / factor, MEL_HZ[0], MEL_HZ[-1]))
+    grid = hz_to_mel(MEL_HZ)
     return np.stack([np.interp(source, grid, row) for row in np.atleast_2d(log_mel)])
 
 
