@@ -50,6 +50,8 @@ def chromium(url: str, profile: Path, *args: str) -> str:
 
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory):
+    """Two queued experiments, run by `dvc queue start` in temporary copies of the repo:
+    their runs must reach the project's own MLflow store and artifacts."""
     repo = make_scratch_repo(tmp_path_factory.mktemp("sweep") / "repo")
     commit_params(repo, "experiment=smoke")
     run(
@@ -84,6 +86,10 @@ def test_sweep_gives_two_experiments_with_their_params_and_metrics(sweep):
     assert len(names) == 2 and "" not in names
     for p in parents:
         assert {"ssim", "identity_retrieval", "watermark_found"} <= set(p.data.metrics)
+    # The queued runs reached the project's store, not the temporary copies'.
+    shown_names = {e["name"] for rev in shown for e in (rev.get("experiments") or [])}
+    assert names <= shown_names, (names, shown_names)
+    assert list((sweep / "mlartifacts").rglob("faces_grid.png"))
 
 
 def test_mlflow_ui_shows_both_runs_a_parameter_and_a_metric(sweep, tmp_path):
