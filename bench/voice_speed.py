@@ -4,6 +4,9 @@ conversion's peak memory for a clip and one 4x as long (goal: flat).
 
   * render: eSpeak NG reading + WORLD reshaping + synthesis of ``--sentences`` sentences
     for one speaker, and the same with the analysis a collected voice adds;
+  * recordings: the same speech as a recording with a second of silence between
+    sentences, read as a ``data=folder`` identity's (loudness, silence trimming by the
+    WebRTC detector, WORLD analysis of what is kept);
   * convert: ``convert_audio`` on an MP4 sound track (AAC, as refine reads a target) of
     ``--seconds`` and 4x that, each in a fresh process, with the default model size
     (speed does not depend on the weights).
@@ -50,6 +53,29 @@ def render_figures(count: int) -> dict:
         "base_reading_x_real_time": round(seconds / base_s, 1),
         "speaker_render_x_real_time": round(seconds / render_s, 1),
         "collect_analysis_x_real_time": round(seconds / analyse_s, 1),
+    } | recording_figures(audio)
+
+
+def recording_figures(audio: list[np.ndarray]) -> dict:
+    """The speech as one recording with pauses, read as a real identity's."""
+    from omegaconf import OmegaConf
+
+    from pipeline.config.compose import compose_conf
+    from pipeline.voice.recordings import recorded_speech
+
+    pause = np.zeros(world.RATE, np.float32)
+    x = np.concatenate([part for a in audio for part in (a.astype(np.float32), pause)])
+    with tempfile.TemporaryDirectory() as tmp:
+        write_wav(Path(tmp) / "talk.wav", to_int16(x), world.RATE)
+        ident = OmegaConf.create({"name": "bench", "videos": [], "audio": ["talk.wav"]})
+        voice = OmegaConf.create(compose_conf()).voice
+        start = time.perf_counter()
+        _, tally = recorded_speech(Path(tmp), ident, voice)
+        took = time.perf_counter() - start
+    return {
+        "recording_seconds": round(len(x) / world.RATE, 1),
+        "recording_read_x_real_time": round(len(x) / world.RATE / took, 1),
+        "recording_silence_trimmed_seconds": round(tally.seconds_silence_trimmed, 1),
     }
 
 
