@@ -26,12 +26,11 @@ from pathlib import Path
 
 import imageio_ffmpeg
 import numpy as np
-from scipy.signal import resample_poly
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.io.audio import soundtrack, write_wav  # noqa: E402
+from pipeline.io.audio import decode_audio, resample, soundtrack, to_int16, write_wav  # noqa: E402
 from pipeline.io.video import VideoWriter  # noqa: E402
 from pipeline.provenance import audio_watermark as aw  # noqa: E402
 from pipeline.voice.espeak import speak_many  # noqa: E402
@@ -63,24 +62,16 @@ WORDS = (
 EXE = imageio_ffmpeg.get_ffmpeg_exe()
 
 
-def decode_audio(path: Path) -> np.ndarray:
-    """Mono float32 at 48 kHz, as ffmpeg decodes the file's audio (edit list applied)."""
-    cmd = [EXE, "-v", "error", "-i", str(path), "-f", "f32le", "-ac", "1", "-ar", "48000", "-"]
-    out = subprocess.run(cmd, capture_output=True, check=True).stdout
-    return np.frombuffer(out, np.float32)
-
-
 def through_aac(samples: np.ndarray, rate: int, folder: Path) -> tuple[np.ndarray, np.ndarray]:
     """``samples`` after AAC 128k in an MP4, and after that MP4's audio re-encoded at 64k."""
-    at48 = resample_poly(samples, 48000 // np.gcd(rate, 48000), rate // np.gcd(rate, 48000))
-    write_wav(folder / "marked.wav", np.round(np.clip(at48, -1, 1) * 32767).astype(np.int16))
+    write_wav(folder / "marked.wav", to_int16(resample(samples, rate, 48000)))
     mp4 = folder / "marked.mp4"
     with VideoWriter(mp4, (32, 32), 25.0, audio_path=folder / "marked.wav") as out:
         out.write(np.zeros((32, 32, 3), np.uint8))
     m4a = folder / "again.m4a"
     cmd = [EXE, "-v", "error", "-y", "-i", str(mp4), "-vn", "-c:a", "aac", "-b:a", "64k", str(m4a)]
     subprocess.run(cmd, check=True)
-    return decode_audio(mp4), decode_audio(m4a)
+    return decode_audio(mp4, 48000), decode_audio(m4a, 48000)
 
 
 def marked_clips() -> list[tuple[str, np.ndarray, int]]:

@@ -32,10 +32,9 @@ from pipeline.train.models.swap import build_model
 from pipeline.train.module import SwapModule
 
 
-def augment_rate(overrides: list[str], seconds: float = 3.0) -> float:
+def augment_rate(cfg, seconds: float = 3.0) -> float:
     """Samples per second that one process's augmentation (random affine, colour shift,
-    random warp, priority masks) makes: the data loader's rate per worker."""
-    cfg = validate(compose_conf(overrides))
+    random warp, priority masks) makes for ``cfg``: the data loader's rate per worker."""
     size = cfg.model.input_size
     rng = np.random.default_rng(0)
     face = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
@@ -66,8 +65,8 @@ def make_batches(n: int, batch: int, size: int, seed: int = 0) -> list[dict[str,
 
 
 class _Timer(pl.Callback):
-    def __init__(self, warm: int, device: str):
-        self.warm, self.seen, self.start, self.end = warm, 0, None, None
+    def __init__(self, warm: int, total: int, device: str):
+        self.warm, self.total, self.seen, self.start, self.end = warm, total, 0, None, None
         self.device = device
 
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
@@ -77,8 +76,9 @@ class _Timer(pl.Callback):
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
         self.seen += 1
-        _sync(self.device)
-        self.end = time.perf_counter()
+        if self.seen == self.total:  # waiting on the GPU only here, as the plain loop does
+            _sync(self.device)
+            self.end = time.perf_counter()
 
 
 def _sync(device: str) -> None:
@@ -89,7 +89,7 @@ def _sync(device: str) -> None:
 def lightning_rate(
     module: SwapModule, batches, warm: int, clip: float, precision: str, device: str
 ) -> float:
-    timer = _Timer(warm, device)
+    timer = _Timer(warm, len(batches), device)
     trainer = pl.Trainer(
         accelerator="gpu" if device == "cuda" else "cpu",
         devices=1,
@@ -149,11 +149,8 @@ def flops_per_sample(module: SwapModule, batch, device: str) -> float:
     return counter.get_total_flops() / batch["input"].shape[0]
 
 
-def matmul_flops(
-    n: int = 2048, reps: int = 10, dtype: torch.dtype = torch.float32, device: str = "cpu"
-) -> float:
-    if device == "cuda":
-        n, reps = 8192, 20
+def matmul_flops(dtype: torch.dtype = torch.float32, device: str = "cpu") -> float:
+    n, reps = (8192, 20) if device == "cuda" else (2048, 10)
     a = torch.rand(n, n, dtype=dtype, device=device)
     b = torch.rand(n, n, dtype=dtype, device=device)
     a @ b
@@ -218,7 +215,9 @@ def main() -> None:
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
         # Workers needed to feed a preset = its samples/s over this figure.
-        "augment_samples_per_second_per_process": round(augment_rate([]), 1),
+        "augment_samples_per_second_per_process": round(
+            augment_rate(validate(compose_conf([]))), 1
+        ),
         "matmul_gflops": {k: round(v / 1e9, 1) for k, v in peaks.items()},
         "presets": {},
     }

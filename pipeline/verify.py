@@ -26,7 +26,6 @@ from pipeline.provenance.watermark import Detector
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
 AUDIO_SUFFIXES = {".wav", ".m4a", ".aac", ".mp3", ".flac", ".ogg", ".opus"}
-AUDIO_RATE = 48000  # the rate the audio mark is read at (any rate the mark survives)
 
 
 def check_complete(path: Path, decoded: int) -> None:
@@ -92,14 +91,14 @@ def read_audio_mark(path: Path) -> dict:
     if path.suffix.lower() in IMAGE_SUFFIXES:
         return {"found": False, "run_tag": None, "note": "an image has no sound"}
     try:
-        samples = decode_audio(path, AUDIO_RATE)
+        samples = decode_audio(path, audio_watermark.RATE)  # ffmpeg resamples once
     except ValueError:
         return {"found": False, "run_tag": None, "note": "no sound track"}
-    r = audio_watermark.read(samples, AUDIO_RATE)
+    r = audio_watermark.read(samples, audio_watermark.RATE)
     return {
         "found": r.found,
         "run_tag": r.tag,
-        "seconds": round(len(samples) / AUDIO_RATE, 2),
+        "seconds": round(len(samples) / audio_watermark.RATE, 2),
         "mean_z": round(float(r.mean_z), 2),
     }
 
@@ -115,9 +114,8 @@ def verify(path: Path) -> dict:
     check_manifest_parses(path)
     c2 = content_credentials.read(path)
     manifest_tag = (c2.get("run") or {}).get("run_tag") if c2["valid"] else None
-    tags = {t for t in (wm["run_tag"], audio["run_tag"], manifest_tag) if t}
-    found = sum(bool(t) for t in (wm["run_tag"], audio["run_tag"], manifest_tag))
-    agree = (len(tags) == 1) if found >= 2 else None
+    tags = [t for t in (wm["run_tag"], audio["run_tag"], manifest_tag) if t]
+    agree = (len(set(tags)) == 1) if len(tags) >= 2 else None
     return {
         "file": str(path),
         "marked": bool(wm["found"] or audio["found"] or c2["valid"]),

@@ -18,7 +18,7 @@ from omegaconf import OmegaConf
 from pipeline.config.compose import compose_conf
 from pipeline.config.load import validate
 from pipeline.errors import UserError
-from pipeline.evaluate.voice_similarity import similarity_figures
+from pipeline.evaluate.voice_similarity import embed, similarity_figures
 from pipeline.io.audio import read_wav, to_int16, write_wav
 from pipeline.voice import speakers, world
 from pipeline.voice.collect import SPEECH, collect_voices
@@ -162,9 +162,9 @@ def test_an_identity_without_speech_or_sound_is_one_sentence(speech, tmp_path):
 def test_speaker_similarity_moves_toward_the_new_voice_and_no_swap_scores_none(speech):
     a, b = speech["a"], speech["b"]
     original, truth = a[0], b[0]  # the same sentence: B's reading is a perfect swap
-    new_speech = np.concatenate(b[1:])  # B's other sentences: the collected voice
-    swap = similarity_figures(truth, original, new_speech, truth)
-    same = similarity_figures(original, original, new_speech, truth)
+    new = embed(np.concatenate(b[1:]))  # B's other sentences: the collected voice
+    swap = similarity_figures(truth, original, new, truth)
+    same = similarity_figures(original, original, new, truth)
     assert swap["voice_similarity_new"] > swap["voice_similarity_new_unswapped"] + 0.2, swap
     assert swap["voice_share_nearer_new"] == 1.0 and swap["voice_similarity_old"] < 0.9
     assert same["voice_similarity_old"] == pytest.approx(1.0, abs=1e-4)

@@ -97,6 +97,8 @@ def _locate(raw: Any, key: str, msg: str) -> str:
     one path with that leaf whose value is of the kind the message refuses (a null value
     is not quoted: "is not Optional").
     """
+    if "." in key:  # already a path
+        return key
     quoted: list[str] = []
     named: list[str] = []
     # Messages that quote no value still say what kind of value was wrong.
@@ -117,7 +119,7 @@ def _locate(raw: Any, key: str, msg: str) -> str:
         )
         for k, v in items:
             p = f"{path}[{k}]" if isinstance(node, list) else (f"{path}.{k}" if path else str(k))
-            if str(k) == key.rsplit(".", 1)[-1]:
+            if str(k) == key:
                 if fits(v):
                     named.append(p)
                 if f"'{v}'" in msg:
@@ -125,8 +127,6 @@ def _locate(raw: Any, key: str, msg: str) -> str:
             walk(v, p)
 
     walk(raw, "")
-    if "." in key:
-        return key
     if quoted:
         return quoted[0]
     return named[0] if len(named) == 1 else key

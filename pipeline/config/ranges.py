@@ -193,7 +193,8 @@ RANGES: dict[str, Range] = {
     "voice.min_loudness": Range(-70.0, 0.0, what="LUFS"),
     "voice.loudness": Range(-60.0, -5.0, what="LUFS"),
     "voice.quiet_segment_db": Range(0.0, 60.0, what="dB"),
-    "voice.min_speech_seconds": Range(1.0, 36000.0, what="seconds"),
+    # not under the voice model's own floor (pipeline/voice/train.py: MIN_SECONDS)
+    "voice.min_speech_seconds": Range(2.0, 36000.0, what="seconds"),
 }
 
 

@@ -153,18 +153,24 @@ def evaluate_voice(cfg: DictConfig, clips: dict) -> dict:
     why = active(cfg)
     if why:
         return {"skipped": why}
+    from pipeline.evaluate.voice_similarity import speaker_embedding
     from pipeline.voice.evaluator import load_evaluator
 
     synthetic = cfg.data.source == "synthetic"
     # Real recordings have no speaker classifier (it knows synthetic voices only).
     speaker_evaluator = load_evaluator(paths.VOICE_EVALUATOR) if synthetic else None
     videos = [t for t in open_targets(paths.TARGETS) if t.kind == "video"]
+    voices: dict[str, np.ndarray] = {}  # each new identity's embedding, made once
     for t in videos:
         if not (paths.VOICE_OUT / f"{t.name}.wav").is_file():
             continue  # a clip without sound keeps none
+        if t.swap_to not in voices:
+            voices[t.swap_to] = speaker_embedding(paths.VOICES / t.swap_to)
         final = paths.FINAL / t.name / f"{t.name}.mp4"
         prov = json.loads((paths.FINAL / t.name / "provenance.json").read_text())
-        clips[t.name] |= figures.clip_figures(t, final, prov["run_tag"], speaker_evaluator)
+        clips[t.name] |= figures.clip_figures(
+            t, final, prov["run_tag"], voices[t.swap_to], speaker_evaluator
+        )
     speed = {"conversion_real_time_factor": figures.conversion_speed()}
     if not synthetic:
         return speed  # real recordings: no held-out truth; the clips' figures say it

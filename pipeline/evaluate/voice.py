@@ -63,9 +63,8 @@ def held_out_figures(
     """``src``'s held-out sentences converted to ``dst``'s voice; ``speaker_evaluator``:
     ``load_evaluator``'s (net, report)."""
     converter = Converter.from_file(paths.VOICE_MODEL)
-    meta = json.loads((paths.VOICE_MODEL / "model.json").read_text())
     evaluator, ev_report = speaker_evaluator
-    names, seeds = meta["speakers"], {i.name: int(i.voice) for i in data.identities}
+    names, seeds = converter.speakers, {i.name: int(i.voice) for i in data.identities}
     who_src = speakers.speaker_from_seed(src, seeds[src])
     who_dst = speakers.speaker_from_seed(dst, seeds[dst])
     target = ev_report["speakers"].index(dst)
@@ -111,32 +110,25 @@ def _truth(target) -> np.ndarray | None:
     return world.to_rate(truth, rate).astype(np.float32)
 
 
-def clip_figures(target, final: Path, tag: str, speaker_evaluator=None) -> dict:
+def clip_figures(target, final: Path, tag: str, new_voice: np.ndarray, speaker_evaluator=None):
     """The final MP4's sound track: its audio mark, its speaker similarity by Resemblyzer
-    (``voice_similarity.py``), and for a synthetic clip (``speaker_evaluator``:
-    ``load_evaluator``'s (net, report)) its figures against the truth speech."""
+    to ``new_voice`` (``voice_similarity.speaker_embedding`` of the new identity), and for
+    a synthetic clip (``speaker_evaluator``: ``load_evaluator``'s (net, report)) its
+    figures against the truth speech."""
     from pipeline.evaluate.voice_similarity import similarity_figures
-    from pipeline.voice.collect import SPEECH
     from pipeline.voice.watermarking import read_mark
 
     output = decode_audio(final, world.RATE)
-    new_speech, _ = read_wav(paths.VOICES / target.swap_to / SPEECH)
     truth = _truth(target)
-    figures = read_mark(decode_audio(final, 48000), 48000, tag) | similarity_figures(
-        output, decode_audio(target.media, world.RATE), new_speech, truth
+    figures = read_mark(output, world.RATE, tag) | similarity_figures(
+        output, decode_audio(target.media, world.RATE), new_voice, truth
     )
     if truth is None or speaker_evaluator is None:
         return figures
     evaluator, ev_report = speaker_evaluator
     named = ev_report["speakers"][_named(evaluator, output)]
-    against_truth = pair_figures(output, truth)
-    return (
-        figures
-        | {f"audio_{k}": round(v, 4) for k, v in against_truth.items()}
-        | {
-            "audio_named_as_new": float(named == target.swap_to),
-        }
-    )
+    against_truth = {f"audio_{k}": round(v, 4) for k, v in pair_figures(output, truth).items()}
+    return figures | against_truth | {"audio_named_as_new": float(named == target.swap_to)}
 
 
 def conversion_speed() -> float | None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import warnings
+from pathlib import Path
 
 import numpy as np
 
@@ -64,15 +65,25 @@ def embed_windows(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return whole, windows
 
 
+def speaker_embedding(folder: Path) -> np.ndarray:
+    """The embedding of a collected speaker's speech (``data/voices/<name>/``)."""
+    from pipeline.io.audio import read_wav
+    from pipeline.voice.collect import SPEECH
+
+    speech, rate = read_wav(folder / SPEECH)
+    return embed(world.to_rate(speech, rate).astype(np.float32))
+
+
 def similarity_figures(
     output: np.ndarray,
     original: np.ndarray,
-    new_speech: np.ndarray,
+    new: np.ndarray,
     truth: np.ndarray | None = None,
 ) -> dict:
-    """The figures above for one clip; every input is speech at ``world.RATE``."""
+    """The figures above for one clip: ``output``, ``original`` and ``truth`` are speech
+    at ``world.RATE``, ``new`` the new identity's embedding (``speaker_embedding``)."""
     out, windows = embed_windows(output)
-    own, new = embed(original), embed(new_speech)
+    own = embed(original)
     nearer = (windows @ new) > (windows @ own)
     figures = {
         "voice_similarity_new": float(out @ new),

@@ -35,6 +35,18 @@ def to_int16(samples: np.ndarray) -> np.ndarray:
     return np.round(np.clip(samples, -1, 1) * 32767).astype(np.int16)
 
 
+def resample(x: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
+    """``x`` from ``rate_in`` to ``rate_out`` by polyphase filtering (itself when equal)."""
+    if int(rate_in) == int(rate_out):
+        return x
+    # Imported here: scipy.signal takes 0.7 s to import, which a voice conversion worker
+    # (its audio already at the rate it needs) should not pay.
+    from scipy.signal import resample_poly
+
+    g = np.gcd(int(rate_in), int(rate_out))
+    return resample_poly(x, int(rate_out) // g, int(rate_in) // g)
+
+
 def read_wav(path: str | Path) -> tuple[np.ndarray, int]:
     """A 16-bit PCM WAV's samples as float32 in [-1, 1] (channels averaged) and its rate."""
     with wave.open(str(path), "rb") as w:
@@ -81,9 +93,13 @@ class AudioStream:
 
     def __init__(self, path: str | Path, rate: int):
         import subprocess
+        import tempfile
 
+        # ffmpeg's messages go to a file: a pipe read only at the end would fill on a long,
+        # damaged file and stall ffmpeg while we wait for its samples.
+        self.errors = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
-            _pcm_command(path, rate), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            _pcm_command(path, rate), stdout=subprocess.PIPE, stderr=self.errors
         )
 
     def read(self, n: int) -> np.ndarray:
@@ -93,11 +109,12 @@ class AudioStream:
         if len(data) < 2 * n:  # the end, or an error: say which
             self.proc.wait()
             if self.proc.returncode != 0:
-                raise ValueError(_reason(self.proc.stderr.read(), self.proc.returncode))
+                self.errors.seek(0)
+                raise ValueError(_reason(self.errors.read(), self.proc.returncode))
         return np.frombuffer(data[: len(data) // 2 * 2], np.int16).astype(np.float32) / 32768
 
     def close(self) -> None:
         self.proc.kill()
         self.proc.wait()
         self.proc.stdout.close()
-        self.proc.stderr.close()
+        self.errors.close()

@@ -45,12 +45,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from math import gcd
 
 import numpy as np
 from scipy.ndimage import uniform_filter1d
-from scipy.signal import resample_poly
 
+from pipeline.io.audio import resample
 from pipeline.io.mel import hz_to_mel, mel_to_hz
 from pipeline.provenance.watermark import CODE_BITS, KEY, decode, encode
 
@@ -100,18 +99,18 @@ def embed(samples: np.ndarray, rate: int, tag: str, strength: float = 1.0) -> np
     it costs in SNR and buys in robustness).
     """
     x = _mono_float(samples)
-    x16 = _resample(x.astype(np.float64), rate, RATE)
+    x16 = resample(x.astype(np.float64), rate, RATE)
     if len(x16) < FRAME:
         return x.copy()  # under 32 ms: nothing to carry a mark
     mark16 = _mark(x16, encode(tag).astype(np.float64), strength)
-    mark = _resample(mark16, RATE, rate)
+    mark = resample(mark16, RATE, rate)
     mark = np.pad(mark[: len(x)], (0, max(0, len(x) - len(mark))))
     return np.clip(x + mark, -1.0, 1.0).astype(x.dtype)
 
 
 def read(samples: np.ndarray, rate: int) -> AudioReading:
     """The mark's reading of ``samples`` (mono, any of the supported rates)."""
-    y16 = _resample(_mono_float(samples).astype(np.float64), rate, RATE)
+    y16 = resample(_mono_float(samples).astype(np.float64), rate, RATE)
     if len(y16) < FRAME:
         return AudioReading(None, 0.0, 0.0, np.zeros(CODE_BITS))
     best = None
@@ -151,13 +150,6 @@ def _mono_float(samples: np.ndarray) -> np.ndarray:
     if x.ndim != 1 or not np.issubdtype(x.dtype, np.floating):
         raise ValueError("audio must be mono float samples in [-1, 1] (one dimension)")
     return x
-
-
-def _resample(x: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
-    if rate_in == rate_out:
-        return x
-    g = gcd(int(rate_in), int(rate_out))
-    return resample_poly(x, rate_out // g, rate_in // g)
 
 
 def _band_edges() -> np.ndarray:
@@ -295,6 +287,8 @@ def _apply(gain: np.ndarray, bands: np.ndarray) -> np.ndarray:
     16 ms centred on its frame (where that frame's analysis window looks) and cross-faded."""
     n = bands.shape[1]
     frame_of = np.minimum((np.arange(n) + HOP // 2) // HOP, len(gain) - 1)
-    factor = np.expm1(gain).astype(np.float32)[frame_of].T  # (bands, samples)
-    factor = uniform_filter1d(factor, FADE, axis=1, mode="nearest")
-    return (factor * bands).sum(0, dtype=np.float64)
+    factor = np.expm1(gain).astype(np.float32)
+    mark = np.zeros(n, np.float64)
+    for k in range(len(bands)):  # one band at a time: no more (bands, samples) arrays
+        mark += uniform_filter1d(factor[frame_of, k], FADE, mode="nearest") * bands[k]
+    return mark

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -60,20 +61,28 @@ def preview_grid(module: pl.LightningModule, batch: dict[str, torch.Tensor]) -> 
 
 
 class PreviewLogger(pl.Callback):
-    """Logs the preview grid every N steps as an MLflow image series (a slider in the UI)."""
+    """Logs a preview picture every N steps and at the end as an MLflow image series (a
+    slider in the UI) under ``key``; ``draw(module)`` makes it, (H, W, 3) uint8 BGR, and
+    the last one is kept (``last``) for the stage's own preview file."""
 
-    def __init__(self, batch: dict[str, torch.Tensor], every: int, run_id: str | None):
-        self.batch, self.every, self.run_id = batch, max(1, every), run_id
+    def __init__(
+        self,
+        draw: Callable[[pl.LightningModule], np.ndarray],
+        every: int,
+        run_id: str | None,
+        key: str = "preview",
+    ):
+        self.draw, self.every, self.run_id, self.key = draw, max(1, every), run_id, key
         self.last: np.ndarray | None = None
 
     def _log(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
-        grid = preview_grid(module, self.batch)
-        self.last = grid
+        image = self.draw(module)
+        self.last = image
         if trainer.is_global_zero and self.run_id:
             import mlflow
 
             mlflow.MlflowClient().log_image(
-                self.run_id, grid[..., ::-1].copy(), key="preview", step=trainer.global_step
+                self.run_id, image[..., ::-1].copy(), key=self.key, step=trainer.global_step
             )
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:

@@ -21,7 +21,7 @@ from pipeline.config.rules import choice, enforce
 from pipeline.errors import UserError
 from pipeline.io.atomic import atomic_outputs
 from pipeline.tracking import stage_run, tracking_uri
-from pipeline.train.callbacks import AtomicCheckpoint, PreviewLogger
+from pipeline.train.callbacks import AtomicCheckpoint, PreviewLogger, preview_grid
 from pipeline.train.data import FaceDataModule
 from pipeline.train.export import export_model, load_initial_weights
 from pipeline.train.models.swap import PARTS, build_model
@@ -144,8 +144,9 @@ def train(
             tracking_uri=tracking_uri(cfg.tracking),
         )
     speed, history = SpeedMeter(cfg.train.batch_size), LossHistory()
+    faces = dm.preview_batch(cfg.train.preview_faces)
     preview = PreviewLogger(
-        dm.preview_batch(cfg.train.preview_faces), cfg.train.preview_every, run_id
+        lambda module: preview_grid(module, faces), cfg.train.preview_every, run_id
     )
     # The trainer group's keys are pl.Trainer arguments; the rest follow from train.
     trainer = pl.Trainer(

@@ -48,9 +48,11 @@ def windows(envelope: np.ndarray, context: int) -> np.ndarray:
 class Converter:
     """Converts WORLD features of one speaker into another's voice (same frames)."""
 
-    def __init__(self, state: dict[str, np.ndarray], context: int):
+    def __init__(
+        self, state: dict[str, np.ndarray], context: int, speakers: list[str] | None = None
+    ):
         state = {k: np.asarray(v, np.float32) for k, v in state.items()}
-        self.context = context
+        self.context, self.speakers = context, speakers
         self.encoder = _stack(state, "encoder")
         n = 1 + max(int(k.split(".")[1]) for k in state if k.startswith("decoders."))
         self.decoders = [_stack(state, f"decoders.{d}") for d in range(n)]
@@ -64,7 +66,7 @@ class Converter:
         from safetensors.numpy import load_file
 
         meta = json.loads((folder / "model.json").read_text())
-        return cls(load_file(folder / "model.safetensors"), meta["context"])
+        return cls(load_file(folder / "model.safetensors"), meta["context"], meta["speakers"])
 
     @classmethod
     def from_net(cls, net) -> Converter:

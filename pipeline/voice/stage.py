@@ -130,7 +130,7 @@ def main_convert() -> None:
             _skipped(paths.VOICE_OUT, why)
             return
         converter = Converter.from_file(paths.VOICE_MODEL)
-        meta = json.loads((paths.VOICE_MODEL / "model.json").read_text())
+        known = converter.speakers
         tag = run_tag(execution_run_id(run))
         stats = {}
         with atomic_outputs(paths.VOICE_OUT) as (tmp,):
@@ -138,16 +138,14 @@ def main_convert() -> None:
             for t in open_targets(paths.TARGETS):
                 if not t.audio:
                     continue
-                if t.swap_to not in meta["speakers"]:
+                if t.swap_to not in known:
                     raise UserError(
                         f"target '{t.name}' swaps to '{t.swap_to}', whose voice the voice "
-                        f"model does not know (it knows {meta['speakers']}); add them to "
+                        f"model does not know (it knows {known}); add them to "
                         "data.identities."
                     )
-                src = (
-                    meta["speakers"].index(t.performer) if t.performer in meta["speakers"] else None
-                )
-                dst = meta["speakers"].index(t.swap_to)
+                src = known.index(t.performer) if t.performer in known else None
+                dst = known.index(t.swap_to)
                 out = tmp / f"{t.name}.wav"
                 stats[t.name] = convert_audio(
                     converter, t.media, out, src, dst, cfg.voice.chunk_seconds

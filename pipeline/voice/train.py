@@ -22,7 +22,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from pipeline.errors import UserError
 from pipeline.io.atomic import atomic_outputs
-from pipeline.train.callbacks import AtomicCheckpoint
+from pipeline.train.callbacks import AtomicCheckpoint, PreviewLogger
 from pipeline.train.data import StepSampler
 from pipeline.voice import world
 from pipeline.voice.collect import spectrogram_image
@@ -109,31 +109,6 @@ def preview(net: VoiceNet, sets: list[SpeakerSet]) -> np.ndarray:
     return np.concatenate(tiles)
 
 
-class PreviewSeries(pl.Callback):
-    """The spectrogram preview logged to MLflow every ``every`` steps and at the end, as
-    an image series (a slider in the UI)."""
-
-    def __init__(self, sets: list[SpeakerSet], every: int, run_id: str | None):
-        self.sets, self.every, self.run_id = sets, max(1, every), run_id
-
-    def _log(self, trainer: pl.Trainer, module: VoiceModule) -> None:
-        if self.run_id:
-            import mlflow
-
-            image = preview(module.net, self.sets)[..., ::-1].copy()
-            mlflow.MlflowClient().log_image(
-                self.run_id, image, key="voice_preview", step=trainer.global_step
-            )
-        module.net.train()
-
-    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
-        if trainer.global_step % self.every == 0:
-            self._log(trainer, pl_module)
-
-    def on_train_end(self, trainer, pl_module) -> None:
-        self._log(trainer, pl_module)
-
-
 def fingerprint(voice: DictConfig, seed: int, folder: Path, names: list[str]) -> str:
     import hashlib
 
@@ -160,7 +135,8 @@ def train_voice(
         if s.seconds < MIN_SECONDS:
             raise UserError(
                 f"speaker '{s.name}' has {s.seconds:.1f} s of speech in {voices / s.name}; "
-                f"the voice model needs at least {MIN_SECONDS:.0f} s: raise voice.sentences."
+                f"the voice model needs at least {MIN_SECONDS:.0f} s: raise voice.sentences "
+                "(synthetic voices) or give them more recordings (real ones)."
             )
     pl.seed_everything(seed, workers=True, verbose=False)
     module = VoiceModule(build_net(voice, sets), voice)
@@ -168,6 +144,9 @@ def train_voice(
     if ckpt is not None:
         print(f"voice_train: resuming from step {step} of {voice.steps} ({ckpt})", flush=True)
     data = WarpBatches(sets, voice, seed)
+    previews = PreviewLogger(
+        lambda module: preview(module.net, sets), voice.checkpoint_every, run_id, "voice_preview"
+    )
     loader = DataLoader(data, batch_size=None, sampler=StepSampler(step, voice.steps))
     trainer = pl.Trainer(
         accelerator="cpu",
@@ -177,7 +156,7 @@ def train_voice(
         log_every_n_steps=25,
         callbacks=[
             AtomicCheckpoint(checkpoints, voice.checkpoint_every),
-            PreviewSeries(sets, voice.checkpoint_every, run_id),
+            previews,
         ],
         enable_checkpointing=False,
         enable_model_summary=False,
@@ -192,7 +171,8 @@ def train_voice(
     loss = trainer.callback_metrics.get("train/loss")
     return {
         "module": module,
-        "sets": sets,
+        # A run resumed at its last step trains none and logs no preview.
+        "preview": previews.last if previews.last is not None else preview(module.net, sets),
         "report": {
             "steps": int(trainer.global_step),
             "resumed_from_step": step,
@@ -223,4 +203,4 @@ def write_model(result: dict, voice: DictConfig, out: Path) -> None:
     with atomic_outputs(out) as (tmp,):
         tmp.mkdir()
         save_net(net, tmp, meta)
-        cv2.imwrite(str(tmp / "preview.png"), preview(net, result["sets"]))
+        cv2.imwrite(str(tmp / "preview.png"), result["preview"])

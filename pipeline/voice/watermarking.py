@@ -1,7 +1,7 @@
 """The audio mark on converted speech: the run tag the video mark carries
 (``pipeline/provenance/audio_watermark.py``), put on the converted WAV as a whole (the
-mark's embedding measures every bit over the clip, so it is not streamed: about 64 kB
-per second of speech while it runs).
+mark's embedding measures every bit over the clip, so it is not streamed: it holds the
+clip split into 32 bands, about 2 MB per second of speech, while it runs).
 
 The mark's margin shrinks with the clip's length (64 bits share its frames), and 3 s is
 at the edge of what survives AAC at 64 kbit/s. So each clip is checked: the marked audio

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pipeline.io.audio import resample
 from pipeline.io.mel import hz_to_mel, mel_to_hz
 
 with warnings.catch_warnings():
@@ -47,15 +48,7 @@ class Features:
 
 def to_rate(samples: np.ndarray, rate: int) -> np.ndarray:
     """Mono float64 samples resampled from ``rate`` to ``RATE``."""
-    x = np.asarray(samples, np.float64)
-    if rate == RATE:
-        return x
-    # Imported here: scipy.signal takes 0.7 s to import, which a conversion worker
-    # (its audio already at RATE) should not pay.
-    from scipy.signal import resample_poly
-
-    g = np.gcd(int(rate), RATE)
-    return resample_poly(x, RATE // g, int(rate) // g)
+    return resample(np.asarray(samples, np.float64), rate, RATE)
 
 
 def analyse(samples: np.ndarray, rate: int = RATE) -> Features:
