@@ -166,7 +166,7 @@ def test_streamed_conversion_matches_one_piece(voices, tmp_path):
     wav = tmp_path / "in.wav"
     write_wav(wav, to_int16(src), world.RATE)
     one, many = tmp_path / "one.wav", tmp_path / "many.wav"
-    stats = convert_audio(net, wav, one, 0, 1, 60.0)
+    stats = convert_audio(net, wav, one, 0, 1, 60.0, workers=1)
     assert stats["workers"] == 1
     assert convert_audio(net, wav, many, 0, 1, 1.0)["workers"] == 2  # one per core
     a, _ = read_wav(one)
@@ -177,6 +177,15 @@ def test_streamed_conversion_matches_one_piece(voices, tmp_path):
     assert world.mcd(fa.envelope, fb.envelope)[voiced].mean() < 1.5
     assert np.median(np.abs(np.log(fa.f0[voiced] / fb.f0[voiced]))) < 0.02
     assert np.median(fa.f0[fa.f0 > 0]) > 1.8 * np.median(world.analyse(src).f0[fa.f0 > 0])
+
+
+def test_a_clip_is_cut_so_every_core_gets_the_same_share():
+    from pipeline.voice.convert import plan
+
+    assert plan(6.0, 8.0, 2) == (2, 3.0)  # a short clip still uses both cores
+    assert plan(60.0, 8.0, 2) == (2, 7.5)  # 8 chunks, 4 each, none over 8 s
+    assert plan(0.5, 8.0, 2) == (1, 1.0)  # under a second: one worker, one chunk
+    assert plan(30.0, 8.0, 1) == (1, 7.5)
 
 
 def test_an_unreadable_sound_track_is_one_sentence(tmp_path):

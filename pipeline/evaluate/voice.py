@@ -26,6 +26,7 @@ from omegaconf import DictConfig
 from pipeline import paths
 from pipeline.io.audio import decode_audio, read_wav
 from pipeline.voice import speakers, world
+from pipeline.voice.convert import convert_speech
 from pipeline.voice.evaluator import test_texts
 from pipeline.voice.inference import Converter
 
@@ -71,10 +72,7 @@ def held_out_figures(
     rows = []
     for _, base in speakers.base_readings(test_texts(voice)):
         source, truth = speakers.render(base, who_src), speakers.render(base, who_dst)
-        features = world.analyse(source)
-        converted = world.synthesise(
-            converter.convert(features, names.index(src), names.index(dst))
-        )
+        converted = convert_speech(source, converter, names.index(src), names.index(dst))
         rows.append(
             {
                 "converted": pair_figures(converted, truth),

@@ -31,6 +31,7 @@ from pipeline.voice.inference import Converter
 OVERLAP = 0.25  # seconds read on each side of a chunk (WORLD's windows are < 50 ms)
 SILENT = 10 ** (-60 / 20)  # a sound track whose peak is below -60 dBFS holds no speech
 FADE = 0.05  # seconds of cross-fade where two chunks meet
+MIN_CHUNK = 1.0  # seconds: shorter chunks would spend more on overlap than on speech
 
 
 def _read(pcm: AudioStream, path: Path, n: int) -> np.ndarray:
@@ -79,12 +80,26 @@ def _start_worker(converter: Converter, src: int | None, dst: int) -> None:
     threadpool_limits(1)
 
 
-def convert_chunk(x: np.ndarray, converter: Converter | None = None, src=None, dst=0):
-    """Samples in, the same number of samples in the other voice out."""
-    if converter is None:  # in a worker process
-        converter, src, dst = _WORKER
-    y = world.synthesise(converter.convert(world.analyse(x), src, dst))
+def convert_speech(x: np.ndarray, converter: Converter, src: int | None, dst: int) -> np.ndarray:
+    """Samples at ``world.RATE`` in, the same number of samples in speaker ``dst``'s voice
+    out: WORLD analysis, the model, WORLD synthesis (at its fast FFT size)."""
+    features = converter.convert(world.analyse(x), src, dst)
+    y = world.synthesise(features, world.FAST_FFT_SIZE)
     return np.pad(y, (0, max(0, len(x) - len(y))))[: len(x)]
+
+
+def convert_chunk(x: np.ndarray) -> np.ndarray:
+    """``convert_speech`` in a worker process, with the converter it was started with."""
+    return convert_speech(x, *_WORKER)
+
+
+def plan(seconds: float, chunk_seconds: float, cores: int) -> tuple[int, float]:
+    """(workers, chunk length in seconds): chunks of at most ``chunk_seconds``, as many
+    as a multiple of the workers, so every core gets the same share of a clip; none
+    under ``MIN_CHUNK`` (each carries half a second of overlap)."""
+    workers = max(1, min(cores, int(seconds // MIN_CHUNK)))
+    count = workers * int(np.ceil(seconds / chunk_seconds / workers))
+    return workers, (max(seconds / max(count, 1), MIN_CHUNK) if seconds > 0 else chunk_seconds)
 
 
 def _seconds(path: Path) -> float | None:
@@ -104,11 +119,11 @@ def convert_audio(
 ) -> dict:
     """Write ``source``'s audio in speaker ``dst``'s voice to the WAV ``out`` (16 kHz);
     ``src`` is the speaker's index in the model, or None when unknown (a real clip: its
-    own log-F0 statistics stand in). ``workers``: processes (default one per core, one for a clip of a single chunk)."""
+    own log-F0 statistics stand in). ``workers``: processes (default: one per core, the
+    clip cut so that each gets the same share)."""
     start = time.perf_counter()
     seconds = _seconds(source) or 0.0
-    if workers is None:
-        workers = min(os.cpu_count() or 1, max(1, int(np.ceil(seconds / chunk_seconds))))
+    workers, chunk_seconds = plan(seconds, chunk_seconds, workers or os.cpu_count() or 1)
     pool = None
     if workers > 1:
         methods = multiprocessing.get_all_start_methods()
@@ -143,7 +158,7 @@ def _stream(converter, source, out, src, dst, chunk_seconds, pool, workers) -> d
         for x, lead, core in chunks(source, chunk_seconds):
             loudest = max(loudest, float(np.abs(x).max(initial=0.0)))
             if pool is None:
-                yield convert_chunk(x, converter, src, dst), lead, core
+                yield convert_speech(x, converter, src, dst), lead, core
                 continue
             pending.append((pool.submit(convert_chunk, x), lead, core))
             if len(pending) >= 2 * workers:

@@ -32,7 +32,8 @@ def _mlp(sizes: list[int]) -> nn.Sequential:
     for i, (a, b) in enumerate(zip(sizes, sizes[1:])):
         layers.append(nn.Linear(a, b))
         if i < len(sizes) - 2:
-            layers.append(nn.GELU())
+            # tanh's GELU: numpy has no fast erf, and inference runs in numpy
+            layers.append(nn.GELU(approximate="tanh"))
     return nn.Sequential(*layers)
 
 
