@@ -27,6 +27,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from pipeline.config.compose import compose_conf
 from pipeline.config.load import validate
+from pipeline.precision import training as training_precision
 from pipeline.train.augment import augment
 from pipeline.train.models.swap import build_model
 from pipeline.train.module import SwapModule
@@ -172,7 +173,8 @@ def bench_preset(
     torch.manual_seed(0)
     base = SwapModule(build_model(cfg.model), cfg.train, ["a", "b"])
     batches = make_batches(steps, cfg.train.batch_size, cfg.model.input_size)
-    clip, precision = cfg.train.grad_clip, cfg.trainer.precision
+    clip = cfg.train.grad_clip
+    precision = training_precision("gpu" if device == "cuda" else "cpu", cfg.trainer.precision)
     light, plain = [], []
     for _ in range(rounds):  # interleaved, so drift in machine speed hits both alike
         light.append(lightning_rate(copy.deepcopy(base), batches, warm, clip, precision, device))

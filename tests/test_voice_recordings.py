@@ -77,7 +77,7 @@ def test_silence_is_trimmed_and_short_and_quiet_runs_are_counted(speech, tmp_pat
     assert -30 < lufs < -10
     quiet, quiet_lufs = read_file(_write(tmp_path / "quiet.wav", x, 44100, -15), voice)
     assert quiet_lufs == pytest.approx(lufs - 15, abs=0.5)
-    assert np.allclose(quiet, y, atol=2e-3)
+    assert np.allclose(quiet, y, rtol=0.01, atol=2e-3)  # loudness reads agree to ~0.05 dB
 
 
 def test_long_runs_are_cut_and_the_tally_is_written(speech, tmp_path):

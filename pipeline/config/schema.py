@@ -223,7 +223,9 @@ class TrainerConf:
     accelerator: str = "cpu"  # cpu | gpu | auto
     devices: int = 1
     strategy: str = "auto"  # auto | ddp | ddp_spawn ...
-    precision: str = "bf16-mixed"  # autocast; CPUs with AVX512-BF16/AMX and GPUs gain most
+    # auto: bf16-mixed on a GPU or a CPU with native bf16 (AVX512-BF16, AMX), else 32-true
+    # (an AVX2-only CPU emulates bf16: 9x slower per step); see pipeline/precision.py
+    precision: str = "auto"
     num_nodes: int = 1
     deterministic: bool = True
 
@@ -245,7 +247,7 @@ class GenerateConf:
     """The swap itself: align target faces, encode, decode as the other identity."""
 
     batch_size: int = 32  # faces per forward pass
-    precision: str = "bf16"  # bf16 | fp32 inference
+    precision: str = "auto"  # auto | bf16 | fp32 inference (auto: as trainer.precision)
     jitter: float = 0.0  # detector-like landmark noise, share of the face size (test aid)
     jitter_seed: int = 0
     smoothing: SmoothingConf = field(default_factory=SmoothingConf)

@@ -24,6 +24,7 @@ from tqdm import tqdm
 
 from pipeline.evaluate.crops import CROP, identity_crop, pose_crop
 from pipeline.evaluate.nets import EvalNet, apply, to_tensor
+from pipeline.precision import cpu_autocast
 from pipeline.synth.background import render_background
 from pipeline.synth.identity import sample_identity
 from pipeline.synth.performance import FIELDS, frame_of, random_performance
@@ -138,7 +139,7 @@ def train_net(
     for _ in tqdm(range(ev.steps), desc=desc, unit="step"):
         idx = torch.randint(0, len(x_all), (ev.batch_size,), generator=g)
         x = _augment(x_all[idx], g, tint, blur, noise)
-        with torch.autocast("cpu", dtype=torch.bfloat16):
+        with cpu_autocast():
             out = net(x)
         out = out.float()
         loss = F.cross_entropy(out, y_all[idx]) if classes else F.l1_loss(out, y_all[idx])

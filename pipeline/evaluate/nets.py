@@ -7,6 +7,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from pipeline.precision import cpu_autocast
+
 
 def _block(cin: int, cout: int) -> nn.Sequential:
     return nn.Sequential(
@@ -51,7 +53,7 @@ def apply(net: EvalNet, crops: np.ndarray, embed: bool = False, batch: int = 256
     out = []
     for i in range(0, len(crops), batch):
         x = to_tensor(crops[i : i + batch])
-        with torch.autocast("cpu", dtype=torch.bfloat16):
+        with cpu_autocast():
             y = net.embed(x) if embed else net(x)
         out.append(y.float().numpy())
     return np.concatenate(out) if out else np.zeros((0, net.config["outputs"]), np.float32)

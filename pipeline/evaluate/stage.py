@@ -19,7 +19,7 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
-from pipeline import paths
+from pipeline import paths, precision
 from pipeline.config.load import load_params
 from pipeline.errors import UserError
 from pipeline.evaluate.evaluators import (
@@ -92,6 +92,7 @@ def run_evaluators(cfg: DictConfig) -> None:
             save_evaluators(evs, folder, report)
             report_tmp.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
         mlflow.log_metrics({k: float(v) for k, v in report.items()})
+        mlflow.log_param("precision_used", precision.inference("auto"))
         print(
             f"evaluators: {report['identities']} identities, held-out identity top-1 "
             f"{report['identity_top1']:.3f} (chance {report['chance_top1']:.3f}), pose MAE "

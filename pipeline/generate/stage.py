@@ -27,7 +27,7 @@ from pipeline.train.export import load_model
 def check_config(cfg: DictConfig) -> None:
     g = cfg.generate
     rules = [  # every number's range is checked on load (config/ranges.py)
-        choice(g.precision, ("bf16", "fp32"), "generate.precision"),
+        choice(g.precision, ("auto", "bf16", "fp32"), "generate.precision"),
         choice(g.smoothing.method, METHODS, "generate.smoothing.method"),
     ]
     enforce(rules)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 import torch
 from torch import nn
+
+from pipeline.precision import cpu_autocast
 
 
 class Swapper:
@@ -15,7 +15,7 @@ class Swapper:
     (it leaves out what covers their face, having learnt their face)."""
 
     def __init__(
-        self, model: nn.Module, identity: int, precision: str = "bf16", own: int | None = None
+        self, model: nn.Module, identity: int, precision: str = "auto", own: int | None = None
     ):
         self.model = model.to(memory_format=torch.channels_last).eval()
         self.identity = identity
@@ -26,13 +26,8 @@ class Swapper:
     def __call__(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         x = torch.from_numpy(np.ascontiguousarray(crops)).permute(0, 3, 1, 2)
         x = x.float().div_(255).contiguous(memory_format=torch.channels_last)
-        ctx = (
-            torch.autocast("cpu", dtype=torch.bfloat16)
-            if self.precision == "bf16"
-            else contextlib.nullcontext()
-        )
         own = None
-        with ctx:
+        with cpu_autocast(self.precision):
             if hasattr(self.model, "encode"):  # DF: one shared code, two decoders
                 code = self.model.encode(x)
                 rgb, mask = self.model.decode(code, self.identity)

@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 from omegaconf import DictConfig, OmegaConf
 
+from pipeline import precision
 from pipeline.errors import UserError
 
 
@@ -24,7 +25,9 @@ def fingerprint(cfg: DictConfig, faces_dir: Path, identities: list[str]) -> str:
     keep = {k: OmegaConf.to_container(cfg[k]) for k in ("model", "train")}
     keep["seed"] = cfg.seed
     # Devices and strategy change speed, not the run; workers do not change batches.
-    keep["trainer"] = {"precision": cfg.trainer.precision}
+    keep["trainer"] = {
+        "precision": precision.training(cfg.trainer.accelerator, cfg.trainer.precision)
+    }
     keep["train"].pop("num_workers", None)
     h.update(json.dumps(keep, sort_keys=True).encode())
     if cfg.train.init:  # the starting weights are part of the run

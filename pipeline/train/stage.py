@@ -15,7 +15,7 @@ import cv2
 import pytorch_lightning as pl
 from omegaconf import DictConfig, OmegaConf
 
-from pipeline import paths
+from pipeline import paths, precision
 from pipeline.config.load import load_params
 from pipeline.config.rules import choice, enforce
 from pipeline.errors import UserError
@@ -149,8 +149,9 @@ def train(
         lambda module: preview_grid(module, faces), cfg.train.preview_every, run_id
     )
     # The trainer group's keys are pl.Trainer arguments; the rest follow from train.
+    computes_in = precision.training(cfg.trainer.accelerator, cfg.trainer.precision)
     trainer = pl.Trainer(
-        **OmegaConf.to_container(cfg.trainer),
+        **(OmegaConf.to_container(cfg.trainer) | {"precision": computes_in}),
         max_steps=cfg.train.max_steps,
         max_epochs=1,
         val_check_interval=cfg.train.val_every,
@@ -197,6 +198,7 @@ def train(
             "train_loss": _finite(metrics.get("train/loss", float("nan")), 6),
             "val_loss": _finite(metrics.get("val/loss", float("nan")), 6),
         },
+        "precision": computes_in,
     }
 
 
@@ -252,6 +254,7 @@ def main() -> None:
         for k, v in result["report"].items():
             if v is not None:
                 client.log_metric(rid, f"report/{k}", float(v))
+        client.log_param(rid, "precision_used", result["precision"])
         client.log_artifact(rid, str(paths.MODELS / "model.safetensors"), "train")
         client.log_artifact(rid, str(paths.MODELS / "model.json"), "train")
         if (paths.MODELS / "preview.png").is_file():

@@ -14,7 +14,6 @@ import numpy as np
 
 from pipeline.voice import world
 
-
 _ROOT_2_OVER_PI = np.float32(np.sqrt(2.0 / np.pi))
 
 
