@@ -97,9 +97,11 @@ def plan(seconds: float, chunk_seconds: float, cores: int) -> tuple[int, float]:
     """(workers, chunk length in seconds): chunks of at most ``chunk_seconds``, as many
     as a multiple of the workers, so every core gets the same share of a clip; none
     under ``MIN_CHUNK`` (each carries half a second of overlap)."""
+    if seconds <= 0:  # length unknown: stream it in chunks of the configured size
+        return 1, chunk_seconds
     workers = max(1, min(cores, int(seconds // MIN_CHUNK)))
     count = workers * int(np.ceil(seconds / chunk_seconds / workers))
-    return workers, (max(seconds / max(count, 1), MIN_CHUNK) if seconds > 0 else chunk_seconds)
+    return workers, max(seconds / count, MIN_CHUNK)
 
 
 def _seconds(path: Path) -> float | None:

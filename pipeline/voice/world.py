@@ -82,8 +82,7 @@ def analyse(samples: np.ndarray, rate: int = RATE) -> Features:
 
 def synthesise(features: Features, fft_size: int = FFT_SIZE) -> np.ndarray:
     """Float32 samples at ``RATE`` from WORLD features (``fft_size``: 1024 or 512)."""
-    to_linear = _TO_LINEAR if fft_size == FFT_SIZE else _TO_FAST
-    sp = np.exp(np.atleast_2d(features.envelope.astype(np.float64)) @ to_linear)
+    sp = np.exp(mel_to_linear(features.envelope.astype(np.float64), fft_size))
     ap = pyworld.decode_aperiodicity(
         np.ascontiguousarray(features.aperiodicity, np.float64), RATE, fft_size
     )
@@ -104,8 +103,9 @@ def _interpolation(to_hz: np.ndarray, from_hz: np.ndarray) -> np.ndarray:
 
 
 _TO_MEL = _interpolation(MEL_HZ, _LINEAR_HZ)
-_TO_LINEAR = _interpolation(_LINEAR_HZ, MEL_HZ)
-_TO_FAST = _interpolation(_FAST_HZ, MEL_HZ)
+_TO_LINEAR = {
+    n: _interpolation(hz, MEL_HZ) for n, hz in ((FFT_SIZE, _LINEAR_HZ), (FAST_FFT_SIZE, _FAST_HZ))
+}
 
 
 def linear_to_mel(log_sp: np.ndarray) -> np.ndarray:
@@ -113,9 +113,10 @@ def linear_to_mel(log_sp: np.ndarray) -> np.ndarray:
     return np.atleast_2d(log_sp) @ _TO_MEL
 
 
-def mel_to_linear(log_mel: np.ndarray) -> np.ndarray:
-    """The inverse of ``linear_to_mel``, by interpolation between the mel bin centres."""
-    return np.atleast_2d(log_mel) @ _TO_LINEAR
+def mel_to_linear(log_mel: np.ndarray, fft_size: int = FFT_SIZE) -> np.ndarray:
+    """The inverse of ``linear_to_mel`` on the bins of ``fft_size`` (1024 or 512), by
+    interpolation between the mel bin centres."""
+    return np.atleast_2d(log_mel) @ _TO_LINEAR[fft_size]
 
 
 def warp_envelope(log_mel: np.ndarray, factor: float) -> np.ndarray:
