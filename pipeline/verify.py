@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import c2pa
+import cv2
 
 from pipeline.errors import UserError, run_entry_point
 from pipeline.io.image import read_image
@@ -31,16 +32,31 @@ AUDIO_SUFFIXES = {".wav", ".m4a", ".aac", ".mp3", ".flac", ".ogg", ".opus"}
 def check_complete(path: Path, decoded: int) -> None:
     """A clip that decodes fewer frames than its container declares was cut short (a
     download or copy that stopped); what is missing cannot be checked, so it is refused."""
-    info = probe(path)
-    if not info["seconds"] or not info["fps"]:
-        return
-    declared = int(round(info["seconds"] * info["fps"]))
-    # Variable frame rates make the declared count approximate.
-    if decoded < declared - max(2, int(0.05 * declared)):
+    declared = declared_frames(path)
+    # Variable frame rates make a count estimated from the duration approximate.
+    if declared and decoded < declared - max(2, int(0.05 * declared)):
         raise UserError(
             f"video {path} is truncated: {decoded} of about {declared} frames decode; "
             "give the complete file."
         )
+
+
+def declared_frames(path: Path) -> int:
+    """The video stream's frame count from the container's index (an MP4's sample table),
+    else its duration times its rate. Not the container's duration alone: a sound track
+    that outlasts the picture (a voice a little longer than the clip) lengthens that,
+    and a complete file would look cut short."""
+    capture = cv2.VideoCapture(str(path))
+    try:
+        indexed = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) if capture.isOpened() else 0
+    finally:
+        capture.release()
+    if indexed > 0:
+        return indexed
+    info = probe(path)
+    if not info["seconds"] or not info["fps"]:
+        return 0
+    return int(round(info["seconds"] * info["fps"]))
 
 
 def check_manifest_parses(path: Path) -> None:

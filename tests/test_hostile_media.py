@@ -157,6 +157,19 @@ def test_verify_refuses_a_clip_cut_short(tmp_path):
         verify(cut)
 
 
+def test_verify_accepts_a_clip_whose_sound_outlasts_its_picture(tmp_path):
+    # 3 s of picture and 3.4 s of sound: the container's duration is the sound's, yet
+    # every frame is there (a converted voice can end a little after the clip).
+    clip = tmp_path / "long_sound.mp4"
+    _ffmpeg(
+        *("-f", "lavfi", "-i", "testsrc2=size=256x256:rate=10:d=3"),
+        *("-f", "lavfi", "-i", "sine=f=440:d=3.4", "-map", "0:v", "-map", "1:a"),
+        *("-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", str(clip)),
+    )
+    assert probe(clip)["seconds"] > 3.3
+    assert verify(clip)["watermark"]["frames"] == 30
+
+
 def test_verify_refuses_a_manifest_that_is_garbage(tmp_path):
     ok, buf = cv2.imencode(".png", np.full((200, 200, 3), 128, np.uint8))
     png = buf.tobytes()
