@@ -82,9 +82,9 @@ def _start_worker(converter: Converter, src: int | None, dst: int) -> None:
 
 def convert_speech(x: np.ndarray, converter: Converter, src: int | None, dst: int) -> np.ndarray:
     """Samples at ``world.RATE`` in, the same number of samples in speaker ``dst``'s voice
-    out: WORLD analysis, the model, WORLD synthesis (at its fast FFT size)."""
+    out: WORLD analysis, the model, WORLD's fast synthesis."""
     features = converter.convert(world.analyse(x), src, dst)
-    y = world.synthesise(features, world.FAST_FFT_SIZE)
+    y = world.synthesise(features, fast=True)
     return np.pad(y, (0, max(0, len(x) - len(y))))[: len(x)]
 
 
