@@ -103,7 +103,8 @@ def main_train() -> None:
                 run.info.run_id, str(paths.VOICE_MODEL / "preview.png"), "voice_train"
             )
             for k in ("train_loss", "frames_per_second"):
-                client.log_metric(run.info.run_id, f"report/{k}", float(report[k]))
+                if report[k] is not None:  # a run resumed at its last step has no loss
+                    client.log_metric(run.info.run_id, f"report/{k}", float(report[k]))
             print(
                 f"voice_train: {report['steps']} steps, {report['frames_per_second']} frames/s, "
                 f"loss {report['train_loss']} (MLflow run {run.info.run_id})"
