@@ -37,6 +37,8 @@ TRAIN_LOSS = REPORTS / "train_loss.csv"
 REFINE_REPORT = REPORTS / "refine.json"
 EVALUATORS_REPORT = REPORTS / "evaluators.json"
 METRICS = REPORTS / "metrics.json"
+SEGMENTER = Path("segmenter")  # the occlusion segmenter (pipeline/segment)
+SEGMENT_REPORT = REPORTS / "segment.json"
 # The voice branch (pipeline/voice)
 VOICES = Path("data/voices")
 VOICE_MODEL = Path("voice_model")

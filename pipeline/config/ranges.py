@@ -169,6 +169,18 @@ RANGES: dict[str, Range] = {
     "pretrain.steps": EVERY,
     "pretrain.batch_size": BATCH,
     "pretrain.lr": LR,
+    # segment
+    "segment.width": Range(2, 256, what="channels"),
+    "segment.levels": Range(1, 6, what="resolutions"),
+    "segment.steps": EVERY,
+    "segment.batch_size": BATCH,
+    "segment.lr": LR,
+    "segment.occlusion": Range(0.0, 1.0),
+    "segment.rotate": Range(0.0, 45.0, what="degrees"),
+    "segment.scale": Range(0.0, 0.5, what="a share of the size"),
+    "segment.shift": Range(0.0, 0.5, what="a share of the crop side"),
+    "segment.brightness": Range(0.0, 0.9, what="a share of the brightness"),
+    "segment.checkpoint_every": EVERY,
     # voice
     "voice.sentences": Range(1, 10**4, what="sentences"),
     "voice.sentence_seed": SEED,

@@ -253,6 +253,9 @@ class GenerateConf:
     smoothing: SmoothingConf = field(default_factory=SmoothingConf)
     crf: int = 23  # H.264 quality of the raw composite
     preset: str = "veryfast"  # x264 preset of the raw composite (inspection only)
+    # What refine's occlusion mask source cuts out: segmenter (the segment stage's
+    # network) | own_decoder (the mask the target person's own decoder draws)
+    occlusion_mask: str = "segmenter"
 
 
 @dataclass
@@ -341,6 +344,25 @@ class PretrainConf:
 
 
 @dataclass
+class SegmentConf:
+    """The occlusion segmenter (pipeline/segment): a small U-Net that marks the visible
+    face in an aligned crop, trained on the collected faces with occluders drawn on them
+    at random. generate.occlusion_mask=segmenter uses it for refine's occlusion mask."""
+
+    width: int = 8  # channels at full resolution, doubling per level
+    levels: int = 4  # resolutions: the crop, then halved levels - 1 times
+    steps: int = 800
+    batch_size: int = 32
+    lr: float = 3.0e-3
+    occlusion: float = 0.8  # share of training faces given an occluder in front
+    rotate: float = 3.0  # tracker-like jitter of each face: degrees (standard deviation)
+    scale: float = 0.03  # its scale change (standard deviation)
+    shift: float = 0.015  # its shift, share of the crop side (standard deviation)
+    brightness: float = 0.2  # gain drawn from 1 +- brightness
+    checkpoint_every: int = 200
+
+
+@dataclass
 class VoiceConf:
     """The audio half (pipeline/voice): synthetic speakers, voice conversion, its
     evaluator. ``kind: none`` leaves the target's own voice in the swapped video."""
@@ -406,6 +428,7 @@ class Config:
     evaluate: EvaluateConf = field(default_factory=EvaluateConf)
     pretrain: PretrainConf = field(default_factory=PretrainConf)
     voice: VoiceConf = field(default_factory=VoiceConf)
+    segment: SegmentConf = field(default_factory=SegmentConf)
     detector: Any = MISSING
     tracking: Any = MISSING
 
@@ -435,6 +458,7 @@ def register_configs() -> None:
         ("evaluate", EvaluateConf),
         ("pretrain", PretrainConf),
         ("voice", VoiceConf),
+        ("segment", SegmentConf),
     )
     for group, node in plain:
         cs.store(group=group, name=f"{group}_schema", node=node)

@@ -23,12 +23,15 @@ from pipeline.provenance.watermark import run_tag
 from pipeline.tracking import execution_run_id, stage_run
 from pipeline.train.export import load_model
 
+OCCLUSION_MASKS = ("segmenter", "own_decoder")
+
 
 def check_config(cfg: DictConfig) -> None:
     g = cfg.generate
     rules = [  # every number's range is checked on load (config/ranges.py)
         choice(g.precision, ("auto", "bf16", "fp32"), "generate.precision"),
         choice(g.smoothing.method, METHODS, "generate.smoothing.method"),
+        choice(g.occlusion_mask, OCCLUSION_MASKS, "generate.occlusion_mask"),
     ]
     enforce(rules)
     check_provenance(cfg.provenance)
@@ -63,11 +66,34 @@ def own_index(target: Target, identities: list[str]) -> int | None:
     return others[0] if len(others) == 1 else None
 
 
+def load_occlusion(cfg: DictConfig, size: int, folder: Path = paths.SEGMENTER):
+    """What generate.occlusion_mask asks for: the segmenter as a function of crops, or
+    None for the own decoder's mask."""
+    if cfg.generate.occlusion_mask != "segmenter":
+        return None
+    from pipeline.segment.model import segment
+    from pipeline.segment.train import load_segmenter
+
+    if not (folder / "segmenter.json").is_file():
+        raise UserError(
+            f"{folder} holds no occlusion segmenter; run the segment stage (dvc repro "
+            "segment) or set generate.occlusion_mask=own_decoder."
+        )
+    net, seg_meta = load_segmenter(folder)
+    if seg_meta["input_size"] != size:
+        raise UserError(
+            f"the segmenter in {folder} works on {seg_meta['input_size']}-pixel crops and "
+            f"the model on {size}; re-run the segment stage (dvc repro segment)."
+        )
+    return lambda crops: segment(net, crops)
+
+
 def generate_all(
     cfg: DictConfig, targets: list[Target], model, meta: dict, out_root: Path, tag: str
 ) -> list[dict]:
     marker = FrameMarker(tag, cfg.provenance)
     size = meta["input_size"]
+    occlusion = load_occlusion(cfg, size)
     stats = []
     with tqdm(total=sum(t.frames for t in targets), desc="generate", unit="frame") as bar:
         for target in targets:
@@ -76,6 +102,7 @@ def generate_all(
                 swap_index(target, meta["identities"]),
                 cfg.generate.precision,
                 own_index(target, meta["identities"]),
+                occlusion,
             )
             stats.append(
                 generate_target(

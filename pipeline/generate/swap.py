@@ -3,8 +3,10 @@
 Per target, ``outputs/generated/<name>/`` holds:
     faces.npy    (N, S, S, 3) uint8 BGR swapped crops (zeros where no face)
     masks.npy    (N, S, S) uint8 predicted masks
-    own_masks.npy  (N, S, S) uint8 the target person's own decoder's masks (when the
-                 model has that person: refine.mask.source=occlusion reads them)
+    own_masks.npy  (N, S, S) uint8 the visible face, what covers it left out: the
+                 occlusion segmenter's masks (generate.occlusion_mask=segmenter), or the
+                 target person's own decoder's when the model has that person
+                 (own_decoder); refine.mask.source=occlusion reads them
     track.npz    matrices (N, 2, 3) frame->crop, landmarks used (smoothed), raw landmarks,
                  has_face (N,)
     meta.json    target, identities, counts, speed
@@ -71,7 +73,7 @@ def generate_target(
     faces = np.lib.format.open_memmap(out_dir / "faces.npy", "w+", np.uint8, (n, size, size, 3))
     masks = np.lib.format.open_memmap(out_dir / "masks.npy", "w+", np.uint8, (n, size, size))
     own = None
-    if swapper.own is not None:
+    if swapper.sees_occluders:
         shape = (n, size, size)
         own = np.lib.format.open_memmap(out_dir / "own_masks.npy", "w+", np.uint8, shape)
     names = target.names()

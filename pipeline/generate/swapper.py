@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 from torch import nn
@@ -11,16 +13,28 @@ from pipeline.precision import cpu_autocast
 
 class Swapper:
     """Decode faces as identity ``identity`` of ``model`` (BGR uint8 in, BGR uint8 out),
-    and, with ``own``, the mask the target person's own decoder draws on the same crops
-    (it leaves out what covers their face, having learnt their face)."""
+    and a mask of the face that can be seen in the same crops, which refine's occlusion
+    source cuts what covers the face out with: ``occlusion(crops)`` (the segmenter's), or
+    with ``own`` the mask the target person's own decoder draws (it leaves out what
+    covers their face, having learnt their face)."""
 
     def __init__(
-        self, model: nn.Module, identity: int, precision: str = "auto", own: int | None = None
+        self,
+        model: nn.Module,
+        identity: int,
+        precision: str = "auto",
+        own: int | None = None,
+        occlusion: Callable[[np.ndarray], np.ndarray] | None = None,
     ):
         self.model = model.to(memory_format=torch.channels_last).eval()
         self.identity = identity
         self.precision = precision
-        self.own = own
+        self.own = None if occlusion is not None else own
+        self.occlusion = occlusion
+
+    @property
+    def sees_occluders(self) -> bool:
+        return self.own is not None or self.occlusion is not None
 
     @torch.inference_mode()
     def __call__(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -38,7 +52,11 @@ class Swapper:
                 if self.own is not None:
                     own = self.model(x, self.own)[1]
         faces = rgb.float().clamp_(0, 1).mul_(255).round_().to(torch.uint8)
-        return faces.permute(0, 2, 3, 1).numpy(), _mask(mask), None if own is None else _mask(own)
+        if self.occlusion is not None:
+            seen = self.occlusion(crops)
+        else:
+            seen = None if own is None else _mask(own)
+        return faces.permute(0, 2, 3, 1).numpy(), _mask(mask), seen
 
 
 def _mask(mask: torch.Tensor) -> np.ndarray:
