@@ -171,6 +171,7 @@ def run_pair(
     if raw["train"]["init"]:  # the committed pretrained weights
         shutil.copytree(ROOT / raw["train"]["init"], folder / raw["train"]["init"])
     stage(folder, "pipeline.collect")
+    stage(folder, "pipeline.segment")  # generate's occlusion masks; no recipe changes it
     if evaluators is None:
         stage(folder, "pipeline.evaluate", "evaluators")
     else:

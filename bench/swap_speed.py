@@ -69,11 +69,19 @@ def run_stages(folder: Path, overrides: list[str]) -> dict:
     from pipeline.generate.targets import Target
     from pipeline.provenance.marks import FrameMarker
     from pipeline.refine.refine import refine_target
+    from pipeline.segment.model import Segmenter, segment
     from pipeline.train.models.swap import build_model
 
     cfg = validate(compose_conf(overrides, Path(__file__).resolve().parents[1] / "conf"))
     torch.manual_seed(0)
     model = build_model(cfg.model, 2)
+    # The default's occlusion mask: an (untrained, equally fast) segmenter, or the own
+    # decoder's (identity 0, the performer).
+    occlusion = None
+    if cfg.generate.occlusion_mask == "segmenter":
+        net = Segmenter(cfg.segment.width, cfg.segment.levels).eval()
+        net = net.to(memory_format=torch.channels_last)  # as generate loads it
+        occlusion = lambda crops: segment(net, crops)  # noqa: E731
     meta = json.loads((folder / "meta.json").read_text())
     target = Target(folder.name, "video", folder, meta)
     marker = FrameMarker("0123456789ab", cfg.provenance)
@@ -81,7 +89,7 @@ def run_stages(folder: Path, overrides: list[str]) -> dict:
     t0 = time.perf_counter()
     g = generate_target(
         target,
-        Swapper(model, 1, cfg.generate.precision),
+        Swapper(model, 1, cfg.generate.precision, own=0, occlusion=occlusion),
         cfg.model.input_size,
         cfg.generate,
         work / "generated",

@@ -15,6 +15,7 @@ from pipeline.errors import UserError
 from pipeline.generate.stage import check_config as check_generate
 from pipeline.pretrain.stage import check_config as check_pretrain
 from pipeline.refine.stage import check_config as check_refine
+from pipeline.segment.stage import check_config as check_segment
 from pipeline.train.stage import check_config as check_train
 
 BASE = compose_conf()
@@ -54,6 +55,7 @@ def _all_checks(cfg) -> None:
     check_pretrain(cfg.pretrain)
     check_generate(cfg)
     check_refine(cfg)
+    check_segment(cfg)
 
 
 def _accepted_or_one_sentence(raw: dict, where: str) -> None:

@@ -191,6 +191,17 @@ EDGES = [
     "voice.gallery_sentences=1",
     "voice.evaluator_steps=1",
     "voice.test_sentences=1",
+    "segment.width=2",
+    "segment.levels=6",
+    "segment.steps=1",
+    "segment.batch_size=1",
+    "segment.lr=1.0",
+    "segment.occlusion=1.0",
+    "segment.rotate=45.0",
+    "segment.scale=0.5",
+    "segment.shift=0.5",
+    "segment.brightness=0.9",
+    "segment.checkpoint_every=1",
 ]
 
 

@@ -101,7 +101,7 @@ def test_the_occlusion_source_takes_the_smaller_of_the_two_masks():
     cfg = OmegaConf.create({"source": "occlusion", "erode": 0.0, "blur": 0.0})
     mask = shape_mask(predicted, lm, cfg, own)
     assert (mask[42:, 22:42] == 0).all() and (mask[10:30, 10:50] == 255).all()
-    with pytest.raises(ValueError, match="own decoder"):
+    with pytest.raises(ValueError, match="visible-face mask"):
         shape_mask(predicted, lm, cfg, None)
 
 

@@ -275,6 +275,11 @@ SMOKE_MODEL = [
     "voice.batch_size=32",
     "voice.checkpoint_every=2",
     "voice.min_speech_seconds=3",
+    "segment.width=4",
+    "segment.levels=3",
+    "segment.steps=6",
+    "segment.batch_size=4",
+    "segment.checkpoint_every=2",
 ]
 
 PHOTOS_CONF = """\

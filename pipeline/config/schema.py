@@ -260,9 +260,9 @@ class GenerateConf:
 
 @dataclass
 class MaskConf:
-    # occlusion (the predicted mask, cut crisply where the target person's own decoder
-    # does not see their face, so what is in front stays in front) | predicted (the new
-    # identity's decoder) | hull (landmarks) | both (hull and predicted)
+    # occlusion (the predicted mask, cut crisply where generate.occlusion_mask does not
+    # see the face, so what is in front stays in front) | predicted (the new identity's
+    # decoder) | hull (landmarks) | both (hull and predicted)
     source: str = "occlusion"
     erode: float = 0.02  # share of the crop side; negative dilates
     blur: float = 0.08  # feathering, share of the crop side

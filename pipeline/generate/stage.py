@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
@@ -89,11 +91,18 @@ def load_occlusion(cfg: DictConfig, size: int, folder: Path = paths.SEGMENTER):
 
 
 def generate_all(
-    cfg: DictConfig, targets: list[Target], model, meta: dict, out_root: Path, tag: str
+    cfg: DictConfig,
+    targets: list[Target],
+    model,
+    meta: dict,
+    out_root: Path,
+    tag: str,
+    occlusion: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> list[dict]:
+    """``occlusion``: the visible-face masks of crops (load_occlusion), else the own
+    decoder's."""
     marker = FrameMarker(tag, cfg.provenance)
     size = meta["input_size"]
-    occlusion = load_occlusion(cfg, size)
     stats = []
     with tqdm(total=sum(t.frames for t in targets), desc="generate", unit="frame") as bar:
         for target in targets:
@@ -124,6 +133,7 @@ def main() -> None:
     check_config(cfg)
     targets = open_targets(paths.TARGETS)
     model, meta = load_swap_model(cfg)
+    occlusion = load_occlusion(cfg, meta["input_size"])
     for t in targets:
         swap_index(t, meta["identities"])
         size = t.meta.get("size")
@@ -137,7 +147,7 @@ def main() -> None:
         run_id = execution_run_id(run)
         with atomic_outputs(paths.GENERATED) as (tmp,):
             tmp.mkdir()
-            stats = generate_all(cfg, targets, model, meta, tmp, run_tag(run_id))
+            stats = generate_all(cfg, targets, model, meta, tmp, run_tag(run_id), occlusion)
             seal_outputs(cfg, run_id, [tmp / s["target"] / "raw" for s in stats], "generate")
         frames = sum(s["frames"] for s in stats)
         seconds = sum(s["seconds"] for s in stats)

@@ -23,10 +23,11 @@ def shape_mask(
     own: np.ndarray | None = None,
 ) -> np.ndarray:
     """The blend mask in crop space (uint8): chosen source, eroded/dilated, feathered.
-    ``own``: the target person's own decoder's mask (source ``occlusion``)."""
+    ``own``: the visible face generate found in the same crop, the segmenter's or the
+    target person's own decoder's (source ``occlusion``)."""
     size = predicted.shape[0]
     if cfg.source == "occlusion" and own is None:
-        raise ValueError("mask source 'occlusion' needs the own decoder's mask")
+        raise ValueError("mask source 'occlusion' needs the visible-face mask")
     if cfg.source in ("predicted", "occlusion"):
         mask = predicted.copy()
     else:
@@ -49,7 +50,7 @@ def shape_mask(
 
 
 def occluder_cut(own: np.ndarray) -> np.ndarray:
-    """Where the person's own decoder sees their face, with a crisp edge (softened over
+    """Where generate's visible-face mask sees the face, with a crisp edge (softened over
     half a crop pixel). Feathering an occluder's edge like the face's outline (``blur``,
     several pixels) would paint over fingers, rims and strands a few pixels wide; eroding
     the face by a pixel more kept more of them (0.65 against 0.59) but cost the default

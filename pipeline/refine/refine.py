@@ -84,9 +84,10 @@ def refine_target(
     if cfg.mask.source == "occlusion":
         if not (gen_dir / "own_masks.npy").is_file():
             raise UserError(
-                f"refine.mask.source=occlusion needs the mask of the person in target "
-                f"'{target.name}' from their own decoder, and the model has no identity "
-                "known to be that person; use refine.mask.source=predicted."
+                f"refine.mask.source=occlusion needs the visible-face masks of target "
+                f"'{target.name}', and generate.occlusion_mask=own_decoder draws them only "
+                "when the model has that person as an identity; use "
+                "generate.occlusion_mask=segmenter or refine.mask.source=predicted."
             )
         own = np.load(gen_dir / "own_masks.npy", mmap_mode="r")
     with np.load(gen_dir / "track.npz") as track:

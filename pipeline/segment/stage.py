@@ -21,9 +21,9 @@ def check_config(cfg: DictConfig) -> None:
     step = 2 ** (cfg.segment.levels - 1)  # the U-Net halves the crop levels - 1 times
     size = cfg.model.input_size
     rule = (
-        size % step == 0,
+        size % step == 0 and size // step >= 2,
         f"segment.levels={cfg.segment.levels} needs model.input_size to be a multiple of "
-        f"{step} (it is {size})",
+        f"{step} and at least {2 * step} (it is {size})",
     )
     enforce([rule], fix="lower segment.levels or change model.input_size")
 

@@ -75,10 +75,13 @@ def preview(net: Segmenter, batch: dict[str, np.ndarray]) -> np.ndarray:
     return cv2.resize(grid, None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST)
 
 
-def fingerprint(cfg: DictConfig, seed: int, faces: Path, names: list[str]) -> str:
-    h = hashlib.sha256(json.dumps([OmegaConf.to_container(cfg), seed, names]).encode())
+def fingerprint(cfg: DictConfig, seed: int, faces: Path, names: list[str], size: int) -> str:
+    """What a checkpoint must match to be resumed: the settings, the crop size and each
+    identity's faces (deleting a PNG drops that face)."""
+    h = hashlib.sha256(json.dumps([OmegaConf.to_container(cfg), seed, names, size]).encode())
     for n in names:
         h.update((faces / n / "index.json").read_bytes())
+        h.update("\n".join(sorted(p.name for p in (faces / n).glob("*.png"))).encode())
     return h.hexdigest()
 
 
@@ -101,7 +104,7 @@ def train_segmenter(
     module = SegmentModule(
         Segmenter(cfg.width, cfg.levels).to(memory_format=torch.channels_last), cfg
     )
-    ckpt, step = checkpoint_to_resume(checkpoints, fingerprint(cfg, seed, faces, names))
+    ckpt, step = checkpoint_to_resume(checkpoints, fingerprint(cfg, seed, faces, names, size))
     if ckpt is not None:
         print(f"segment: resuming from step {step} of {cfg.steps} ({ckpt})", flush=True)
     shown = preview_batch(sets, cfg, seed)
