@@ -1,5 +1,5 @@
 """What tests share: the project root, running commands, scratch repos, the smoke config,
-a real MLflow server, and waiting for DVC's queue. Fixtures live in conftest.py."""
+a real MLflow server, waiting for DVC's queue, and a training killed at a checkpoint. Fixtures live in conftest.py."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent  # the venv's bin: dvc, mlflow
@@ -163,3 +164,26 @@ def unlisted_params(repo: Path, reads: Path) -> dict[str, list[str]]:
         if keys:
             missing[name] = sorted(set(missing.get(name, [])) | set(keys))
     return missing
+
+
+def killed_then_resumed(module, train: Callable[[], Any], stop_at: int) -> Any:
+    """Run ``train()`` with ``module.AtomicCheckpoint`` dying right after the checkpoint
+    at step ``stop_at`` (as a kill -9 would leave it), then again, resuming; returns the
+    second run's result."""
+    import pytest
+
+    original = module.AtomicCheckpoint
+
+    class Killing(original):
+        def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+            super().on_train_batch_end(trainer, pl_module, outputs, batch, batch_idx)
+            if trainer.global_step == stop_at:
+                raise SystemExit("killed")
+
+    module.AtomicCheckpoint = Killing
+    try:
+        with pytest.raises(SystemExit):
+            train()
+    finally:
+        module.AtomicCheckpoint = original
+    return train()

@@ -15,7 +15,7 @@ from pipeline.generate.swapper import Swapper
 from pipeline.segment.data import OccludedBatches, occluded_face
 from pipeline.segment.model import segment
 from pipeline.train.faceset import FaceSet
-from tests.helpers import smoke_cfg
+from tests.helpers import killed_then_resumed, smoke_cfg
 
 STILL = {"rotate": 0.0, "scale": 0.0, "shift": 0.0, "brightness": 0.0}
 
@@ -99,23 +99,9 @@ def _train(faces_dir, ckpt, stop_at=None, **over):
     names = ["synth_a", "synth_b"]
     if stop_at is None:
         return T.train_segmenter(cfg, 0, faces_dir, names, 64, ckpt)
-    original = T.AtomicCheckpoint
-
-    class Killing(original):
-        """Checkpoints as usual, then dies right after the one at ``stop_at``."""
-
-        def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
-            super().on_train_batch_end(trainer, pl_module, outputs, batch, batch_idx)
-            if trainer.global_step == stop_at:
-                raise SystemExit("killed")
-
-    T.AtomicCheckpoint = Killing
-    try:
-        with pytest.raises(SystemExit):
-            T.train_segmenter(cfg, 0, faces_dir, names, 64, ckpt)
-    finally:
-        T.AtomicCheckpoint = original
-    return T.train_segmenter(cfg, 0, faces_dir, names, 64, ckpt)
+    return killed_then_resumed(
+        T, lambda: T.train_segmenter(cfg, 0, faces_dir, names, 64, ckpt), stop_at
+    )
 
 
 def test_segment_training_is_deterministic_and_resumes_exactly(faces_dir, tmp_path):

@@ -17,6 +17,7 @@ from pipeline.voice.collect import collect_voices
 from pipeline.voice.espeak import speak_many
 from pipeline.voice.model import random_warp
 from pipeline.voice.soundtrack import mouth_track, target_speech
+from tests.helpers import killed_then_resumed
 
 TEXT = "The small red basket crossed the bridge near the station."
 
@@ -142,23 +143,7 @@ def _train(cfg, voices_dir, ckpt, steps=40, stop_at=None):
 
     from pipeline.voice import train as T
 
-    original = T.AtomicCheckpoint
-
-    class Killing(original):
-        """Checkpoints as usual, then dies right after the one at ``stop_at``."""
-
-        def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
-            super().on_train_batch_end(trainer, pl_module, outputs, batch, batch_idx)
-            if trainer.global_step == stop_at:
-                raise SystemExit("killed")
-
-    T.AtomicCheckpoint = Killing
-    try:
-        with pytest.raises(SystemExit):
-            train_voice(voice, 0, voices_dir, names, ckpt)
-    finally:
-        T.AtomicCheckpoint = original
-    return train_voice(voice, 0, voices_dir, names, ckpt)
+    return killed_then_resumed(T, lambda: train_voice(voice, 0, voices_dir, names, ckpt), stop_at)
 
 
 def test_voice_training_is_deterministic_and_resumes_exactly(voices, tmp_path):
