@@ -166,11 +166,13 @@ def unlisted_params(repo: Path, reads: Path) -> dict[str, list[str]]:
     return missing
 
 
-def killed_then_resumed(module, train: Callable[[], Any], stop_at: int) -> Any:
-    """Run ``train()`` with ``module.AtomicCheckpoint`` dying right after the checkpoint
-    at step ``stop_at`` (as a kill -9 would leave it), then again, resuming; returns the
-    second run's result."""
+def killed_then_resumed(train: Callable[[], Any], stop_at: int) -> Any:
+    """Run ``train()`` (a step-wise fit, pipeline/train/stepwise.py) dying right after the
+    checkpoint at step ``stop_at`` (as a kill -9 would leave it), then again, resuming;
+    returns the second run's result."""
     import pytest
+
+    from pipeline.train import stepwise as module
 
     original = module.AtomicCheckpoint
 

@@ -98,11 +98,35 @@ def test_the_occlusion_source_takes_the_smaller_of_the_two_masks():
     own = predicted.copy()
     own[40:, 20:44] = 0  # a hand over the mouth, as the person's own decoder sees it
     lm = np.array([[x, y] for x in (8, 56) for y in (8, 56)] * 17, float)
-    cfg = OmegaConf.create({"source": "occlusion", "erode": 0.0, "blur": 0.0})
+    cfg = OmegaConf.create(
+        {"source": "occlusion", "erode": 0.0, "blur": 0.0, "occluder_margin": 0.0}
+    )
     mask = shape_mask(predicted, lm, cfg, own)
     assert (mask[42:, 22:42] == 0).all() and (mask[10:30, 10:50] == 255).all()
     with pytest.raises(ValueError, match="visible-face mask"):
         shape_mask(predicted, lm, cfg, None)
+
+
+def test_the_occluder_margin_keeps_an_occluders_edge_and_leaves_the_face_outline():
+    predicted = np.full((64, 64), 255, np.uint8)
+    lm = np.array([[x, y] for x in (8, 56) for y in (8, 56)] * 17, float)
+    outline = hull_mask(lm, (64, 64))  # the face as the segmenter sees it, nothing in front
+    own = outline.copy()
+    own[40:50, 24:40] = 0  # a hand inside the face
+    cfg = OmegaConf.create(
+        {"source": "occlusion", "erode": 0.0, "blur": 0.0, "occluder_margin": 2 / 64}
+    )
+    crisp = shape_mask(predicted, lm, OmegaConf.merge(cfg, {"occluder_margin": 0.0}), own)
+    grown = shape_mask(predicted, lm, cfg, own)
+    # Two pixels round the hand are cut out too, where the crisp cut paints over its edge.
+    assert grown[38:52, 24:40].max() < 64 and grown[40:50, 22:42].max() < 64
+    assert crisp[39, 30] > 200 and crisp[40:50, 24:40].max() < 64
+    assert (grown[10:30, 10:54] == crisp[10:30, 10:54]).all()  # the rest as it was
+    # With nothing in front, the margin changes nothing, the outline included.
+    plain = OmegaConf.merge(cfg, {"occluder_margin": 0.0})
+    assert np.array_equal(
+        shape_mask(predicted, lm, cfg, outline), shape_mask(predicted, lm, plain, outline)
+    )
 
 
 def _video(path, frames):

@@ -17,7 +17,7 @@ from pipeline.segment.model import segment
 from pipeline.train.faceset import FaceSet
 from tests.helpers import killed_then_resumed, smoke_cfg
 
-STILL = {"rotate": 0.0, "scale": 0.0, "shift": 0.0, "brightness": 0.0}
+STILL = {"rotate": 0.0, "zoom": 0.0, "shift": 0.0, "brightness": 0.0}
 
 
 def _face_set(name: str, seed: int, n: int, occlusion: float = 0.0) -> FaceSet:
@@ -100,7 +100,7 @@ def _train(faces_dir, ckpt, stop_at=None, **over):
     if stop_at is None:
         return T.train_segmenter(cfg, 0, faces_dir, names, 64, ckpt)
     return killed_then_resumed(
-        T, lambda: T.train_segmenter(cfg, 0, faces_dir, names, 64, ckpt), stop_at
+        lambda: T.train_segmenter(cfg, 0, faces_dir, names, 64, ckpt), stop_at
     )
 
 
@@ -122,7 +122,7 @@ def test_the_segmenter_learns_to_leave_occluders_out(faces_dir, tmp_path):
     """On faces it never saw (another seed), with an occluder in front of each, it leaves
     out most of what covers the face (the landmark hull leaves out none) and keeps
     most of the face."""
-    net = _train(faces_dir, tmp_path / "ck", steps=150, batch_size=8, width=8)["module"].net
+    net = _train(faces_dir, tmp_path / "ck", steps=200, batch_size=16, width=8)["module"].net
     held = _face_set("synth_a", 99, 12)
     rng = np.random.default_rng(5)
     cfg = OmegaConf.create({"occlusion": 1.0, **STILL})

@@ -140,10 +140,7 @@ def _train(cfg, voices_dir, ckpt, steps=40, stop_at=None):
     names = [i.name for i in cfg.data.identities]
     if stop_at is None:
         return train_voice(voice, 0, voices_dir, names, ckpt)
-
-    from pipeline.voice import train as T
-
-    return killed_then_resumed(T, lambda: train_voice(voice, 0, voices_dir, names, ckpt), stop_at)
+    return killed_then_resumed(lambda: train_voice(voice, 0, voices_dir, names, ckpt), stop_at)
 
 
 def test_voice_training_is_deterministic_and_resumes_exactly(voices, tmp_path):

@@ -266,6 +266,9 @@ class MaskConf:
     source: str = "occlusion"
     erode: float = 0.02  # share of the crop side; negative dilates
     blur: float = 0.08  # feathering, share of the crop side
+    # occlusion: what covers the face is grown by this share of the crop side before it
+    # is cut out, so its edge is kept too (0.03: 2 pixels of a 64-pixel crop)
+    occluder_margin: float = 0.03
 
 
 @dataclass
@@ -355,9 +358,11 @@ class SegmentConf:
     batch_size: int = 32
     lr: float = 3.0e-3
     occlusion: float = 0.8  # share of training faces given an occluder in front
-    rotate: float = 3.0  # tracker-like jitter of each face: degrees (standard deviation)
-    scale: float = 0.03  # its scale change (standard deviation)
-    shift: float = 0.015  # its shift, share of the crop side (standard deviation)
+    # tracker-like jitter of each face, uniform in +-: degrees, zoom, shift (a share of
+    # the crop side), as train.augment draws them
+    rotate: float = 5.0
+    zoom: float = 0.05
+    shift: float = 0.025
     brightness: float = 0.2  # gain drawn from 1 +- brightness
     checkpoint_every: int = 200
 

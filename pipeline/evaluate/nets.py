@@ -7,19 +7,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from pipeline.layers import DoubleConv
 from pipeline.precision import cpu_autocast
 
 
 def _block(cin: int, cout: int) -> nn.Sequential:
-    return nn.Sequential(
-        nn.Conv2d(cin, cout, 3, padding=1, bias=False),
-        nn.BatchNorm2d(cout),
-        nn.ReLU(inplace=True),
-        nn.Conv2d(cout, cout, 3, padding=1, bias=False),
-        nn.BatchNorm2d(cout),
-        nn.ReLU(inplace=True),
-        nn.MaxPool2d(2),
-    )
+    # Unpacked, so the layers keep the indices (state-dict keys) they had before.
+    return nn.Sequential(*DoubleConv(cin, cout), nn.MaxPool2d(2))
 
 
 class EvalNet(nn.Module):

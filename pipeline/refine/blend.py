@@ -45,18 +45,30 @@ def shape_mask(
     if sigma > 0.1:
         mask = cv2.GaussianBlur(mask, (0, 0), sigma)
     if cfg.source == "occlusion":
-        mask = np.minimum(mask, occluder_cut(own))
+        margin = int(round(cfg.occluder_margin * size))
+        mask = np.minimum(mask, occluder_cut(own, landmarks, margin))
     return mask
 
 
-def occluder_cut(own: np.ndarray) -> np.ndarray:
-    """Where generate's visible-face mask sees the face, with a crisp edge (softened over
-    half a crop pixel). Feathering an occluder's edge like the face's outline (``blur``,
-    several pixels) would paint over fingers, rims and strands a few pixels wide; eroding
-    the face by a pixel more kept more of them (0.65 against 0.59) but cost the default
-    clip 0.1 dB (docs/architecture.md, "Occlusion")."""
-    face = (own > 127).astype(np.uint8) * 255
-    return cv2.GaussianBlur(face, (0, 0), 0.5)
+def occluder_cut(own: np.ndarray, landmarks: np.ndarray, margin: int) -> np.ndarray:
+    """Where generate's visible-face mask sees the face, less what covers it grown by
+    ``margin`` crop pixels, with a crisp edge (softened over half a crop pixel).
+
+    Feathering an occluder's edge like the face's outline (``blur``, several pixels)
+    would paint over fingers, rims and strands a few pixels wide. Growing the occluder
+    instead keeps its edge, which a 64-pixel crop blurs over two or three frame pixels:
+    on the occluded clip 2 pixels kept 0.97 of the occluder pixels against 0.81 without,
+    and the clip's SSIM rose (docs/architecture.md, "Occlusion"). Only what covers the
+    inside of the landmark hull (shrunk by the same margin) is grown, so the face's own
+    outline, where the mask and the hull part by a pixel, is not eroded and a clip with
+    nothing in front is unchanged."""
+    face = own > 127
+    if margin > 0:
+        disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * margin + 1,) * 2)
+        inside = cv2.erode(hull_mask(landmarks, own.shape), disk) > 127
+        covers = cv2.dilate((inside & ~face).astype(np.uint8), disk) > 0
+        face &= ~covers
+    return cv2.GaussianBlur(face.astype(np.uint8) * 255, (0, 0), 0.5)
 
 
 def sharpen(image: np.ndarray, amount: float, sigma: float) -> np.ndarray:

@@ -16,6 +16,7 @@ from omegaconf import DictConfig
 from torch.utils.data import Dataset
 
 from pipeline.synth.occluders import KINDS, Occluder
+from pipeline.train.augment import random_affine
 from pipeline.train.faceset import FaceSet
 
 
@@ -25,17 +26,14 @@ def occluded_face(
     """One training pair from one collected face: (crop, visible-face mask), uint8.
 
     With probability ``cfg.occlusion`` an occluder of a random kind is drawn in front;
-    then a tracker-like shift, scale and turn, a mirror half the time, and a change of
-    brightness."""
+    then a tracker-like turn, zoom and shift (training's own ``random_affine``), a
+    mirror half the time, and a change of brightness."""
     face, mask = face.copy(), mask.copy()
     if rng.random() < cfg.occlusion:
         occ = Occluder(str(rng.choice(KINDS)), int(rng.integers(2**31)))
         mask = np.minimum(mask, 255 - occ.draw(face, landmarks, float(rng.random())))
     size = face.shape[0]
-    matrix = cv2.getRotationMatrix2D(
-        (size / 2, size / 2), rng.normal(0, cfg.rotate), 1 + rng.normal(0, cfg.scale)
-    )
-    matrix[:, 2] += rng.normal(0, cfg.shift * size, 2)
+    matrix = random_affine(rng, size, cfg)
     face = cv2.warpAffine(face, matrix, (size, size), borderMode=cv2.BORDER_REPLICATE)
     mask = cv2.warpAffine(mask, matrix, (size, size))
     if rng.random() < 0.5:

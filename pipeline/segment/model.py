@@ -14,16 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-
-def _block(cin: int, cout: int) -> nn.Sequential:
-    return nn.Sequential(
-        nn.Conv2d(cin, cout, 3, padding=1, bias=False),
-        nn.BatchNorm2d(cout),
-        nn.ReLU(inplace=True),
-        nn.Conv2d(cout, cout, 3, padding=1, bias=False),
-        nn.BatchNorm2d(cout),
-        nn.ReLU(inplace=True),
-    )
+from pipeline.layers import DoubleConv
 
 
 class Segmenter(nn.Module):
@@ -33,11 +24,11 @@ class Segmenter(nn.Module):
     def __init__(self, width: int = 8, levels: int = 4):
         super().__init__()
         ch = [width * 2**k for k in range(levels)]
-        self.down = nn.ModuleList(_block(i, o) for i, o in zip([3, *ch[:-1]], ch))
+        self.down = nn.ModuleList(DoubleConv(i, o) for i, o in zip([3, *ch[:-1]], ch))
         self.up = nn.ModuleList(
             nn.ConvTranspose2d(ch[k + 1], ch[k], 2, 2) for k in range(levels - 1)
         )
-        self.merge = nn.ModuleList(_block(2 * ch[k], ch[k]) for k in range(levels - 1))
+        self.merge = nn.ModuleList(DoubleConv(2 * ch[k], ch[k]) for k in range(levels - 1))
         self.head = nn.Conv2d(ch[0], 1, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

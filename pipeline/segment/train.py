@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
-import warnings
 from pathlib import Path
 
 import cv2
@@ -17,14 +15,13 @@ import torch
 import torch.nn.functional as F
 from omegaconf import DictConfig, OmegaConf
 from safetensors.torch import load_file, save_file
-from torch.utils.data import DataLoader
 
 from pipeline.io.atomic import atomic_outputs
 from pipeline.segment.data import OccludedBatches
 from pipeline.segment.model import Segmenter, segment
-from pipeline.train.callbacks import AtomicCheckpoint, PreviewLogger
-from pipeline.train.data import StepSampler
+from pipeline.train.callbacks import PreviewLogger
 from pipeline.train.faceset import FaceSet, load_face_set
+from pipeline.train.stepwise import fit_steps
 
 PREVIEW_FACES = 8
 
@@ -111,26 +108,17 @@ def train_segmenter(
     previews = PreviewLogger(
         lambda m: preview(m.net, shown), cfg.checkpoint_every, run_id, "segment_preview"
     )
-    loader = DataLoader(
-        OccludedBatches(sets, cfg, seed), batch_size=None, sampler=StepSampler(step, cfg.steps)
+    trainer, seconds = fit_steps(
+        module,
+        OccludedBatches(sets, cfg, seed),
+        cfg.steps,
+        step,
+        ckpt,
+        checkpoints,
+        cfg.checkpoint_every,
+        [previews],
+        logger,
     )
-    trainer = pl.Trainer(
-        accelerator="cpu",
-        max_steps=cfg.steps,
-        max_epochs=1,
-        logger=logger,
-        log_every_n_steps=25,
-        callbacks=[AtomicCheckpoint(checkpoints, cfg.checkpoint_every), previews],
-        enable_checkpointing=False,
-        enable_model_summary=False,
-        num_sanity_val_steps=0,
-    )
-    start = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", ".*does not have many workers.*")
-        warnings.filterwarnings("ignore", ".*dataloader is not resumable.*")
-        trainer.fit(module, loader, ckpt_path=ckpt, weights_only=True)
-    seconds = time.perf_counter() - start
     loss = trainer.callback_metrics.get("train/loss")
     return {
         "module": module,

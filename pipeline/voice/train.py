@@ -8,8 +8,6 @@ as an uninterrupted one and ends with the same weights.
 from __future__ import annotations
 
 import json
-import time
-import warnings
 from pathlib import Path
 
 import cv2
@@ -18,12 +16,12 @@ import pytorch_lightning as pl
 import torch
 from omegaconf import DictConfig, OmegaConf
 from safetensors.torch import save_file
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import Dataset
 
 from pipeline.errors import UserError
 from pipeline.io.atomic import atomic_outputs
-from pipeline.train.callbacks import AtomicCheckpoint, PreviewLogger
-from pipeline.train.data import StepSampler
+from pipeline.train.callbacks import PreviewLogger
+from pipeline.train.stepwise import fit_steps
 from pipeline.voice import world
 from pipeline.voice.collect import spectrogram_image
 from pipeline.voice.features import SpeakerSet
@@ -147,27 +145,17 @@ def train_voice(
     previews = PreviewLogger(
         lambda module: preview(module.net, sets), voice.checkpoint_every, run_id, "voice_preview"
     )
-    loader = DataLoader(data, batch_size=None, sampler=StepSampler(step, voice.steps))
-    trainer = pl.Trainer(
-        accelerator="cpu",
-        max_steps=voice.steps,
-        max_epochs=1,
-        logger=logger,
-        log_every_n_steps=25,
-        callbacks=[
-            AtomicCheckpoint(checkpoints, voice.checkpoint_every),
-            previews,
-        ],
-        enable_checkpointing=False,
-        enable_model_summary=False,
-        num_sanity_val_steps=0,
+    trainer, seconds = fit_steps(
+        module,
+        data,
+        voice.steps,
+        step,
+        ckpt,
+        checkpoints,
+        voice.checkpoint_every,
+        [previews],
+        logger,
     )
-    start = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", ".*does not have many workers.*")
-        warnings.filterwarnings("ignore", ".*dataloader is not resumable.*")
-        trainer.fit(module, loader, ckpt_path=ckpt, weights_only=True)
-    seconds = time.perf_counter() - start
     loss = trainer.callback_metrics.get("train/loss")
     return {
         "module": module,
