@@ -165,12 +165,14 @@ def test_occlusion_figures_score_no_swap_as_kept_and_a_paint_over_as_lost(clip, 
     np.save(gen / "own_masks.npy", np.full((len(lms), 64, 64), 255, np.uint8))
     np.savez(gen / "track.npz", matrices=mats, has_face=np.ones(len(lms), bool))
 
-    same = occlusion_figures(target, target, hidden, lms, gen, kinds)
+    same = occlusion_figures(target, target, hidden, lms, gen, kinds, unswapped=target)
     assert same["occluder_kept"] == same["occluder_kept_hand"] == 1.0
-    lost = occlusion_figures(
-        target, _video(tmp_path / "painted.mp4", painted), hidden, lms, gen, kinds
-    )
+    assert same["occluder_kept_unswapped"] == same["occluder_kept_unswapped_hand"] == 1.0
+    painted = _video(tmp_path / "painted.mp4", painted)
+    lost = occlusion_figures(target, painted, hidden, lms, gen, kinds, unswapped=painted)
     assert lost["occluder_kept"] < 0.2 and lost["occluder_kept_microphone"] < 0.2, lost
+    assert lost["occluder_kept_unswapped"] == lost["occluder_kept"]
+    assert "occluder_kept_unswapped" not in occlusion_figures(target, target, hidden, lms, gen)
     # The exact mask through a 64-pixel crop and back: close to 1; the hull, blind to
     # the occluders, lower; the own mask (all face) takes nothing away from predicted.
     assert same["mask_iou_predicted"] > 0.85, same

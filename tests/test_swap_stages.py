@@ -134,6 +134,10 @@ def test_evaluate_writes_metrics_plots_and_the_parents_headline(swapped):
     ):
         assert isinstance(metrics[key], float), key
     assert metrics["watermark_found"] == 1.0 and metrics["watermark_bit_accuracy"] == 1.0
+    # The occluded clip's target through the marks and encode alone keeps most occluder
+    # pixels, not all (the encode moves thin edges).
+    assert 0.5 < metrics["occluder_kept_unswapped"] <= 1.0, metrics
+    assert "occluder_kept_unswapped_hair" in metrics["clips"]["a_to_b_occluded"]
     assert metrics["evaluators"]["identities"] == 6  # 2 swap identities + 4 gallery
     assert metrics["speed"]["refine_frames_per_second"] > 0
     rows = (repo / "reports/plots/quality_a_to_b.csv").read_text().splitlines()

@@ -12,6 +12,12 @@ mask leaves it out, and how much of it the final output keeps in front.
   (the watermark and two H.264 encodes move an untouched pixel by a few levels; a face
   painted over a hand or a microphone by far more). The target fed in as its own output
   scores 1. ``occluder_kept_<kind>`` is the same over one kind's pixels.
+* ``occluder_kept_unswapped`` (and per kind): the same share for the target itself put
+  through refine's marks and final encode, nothing swapped. The reference for
+  ``occluder_kept``: an encode moves a thin rim's or strand's edge pixels past
+  ``KEPT_LEVELS`` too, so an untouched clip scores below 1 at the default CRF. (Not a
+  strict bound: the swap's encode sees other content, and a kind can score a little
+  above it.)
 """
 
 from __future__ import annotations
@@ -20,9 +26,12 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from omegaconf import DictConfig
 
 from pipeline.faces.mask import hull_mask
+from pipeline.generate.targets import Target
 from pipeline.io.video import read_frames
+from pipeline.provenance.marks import FrameMarker
 
 KEPT_LEVELS = 10.0
 
@@ -41,8 +50,10 @@ def occlusion_figures(
     landmarks: np.ndarray,
     generated: Path,
     kinds: list[str] = (),
+    unswapped: Path | None = None,
 ) -> dict:
-    """``hidden``: (N, K, H, W) bool, one plane per occluder in ``kinds``' order."""
+    """``hidden``: (N, K, H, W) bool, one plane per occluder in ``kinds``' order;
+    ``unswapped``: the target through the marks and encode (``marked_and_encoded``)."""
     with np.load(generated / "track.npz") as track:
         matrices, has_face = track["matrices"], track["has_face"]
     predicted = np.load(generated / "masks.npy", mmap_mode="r")
@@ -51,23 +62,14 @@ def occlusion_figures(
         own = np.load(generated / "own_masks.npy", mmap_mode="r")
     inter = dict.fromkeys(["predicted", "hull"] + (["occlusion"] if own is not None else []), 0)
     union = dict.fromkeys(inter, 0)
-    planes = ["", *(f"_{k}" for k in kinds)]  # "" = every occluder together
-    kept, covered = dict.fromkeys(planes, 0), dict.fromkeys(planes, 0)
-    for i, (before, after) in enumerate(zip(read_frames(target), read_frames(final))):
-        h, w = before.shape[:2]
-        hull = hull_mask(landmarks[i], (h, w)) > 127
-        anything = hidden[i].any(0)
-        exact = hull & ~anything
-        diff = None
-        for name, plane in zip(planes, [anything, *hidden[i]]):
-            at_risk = hull & plane
-            if at_risk.any():
-                if diff is None:
-                    diff = np.abs(after.astype(np.int16) - before.astype(np.int16)).mean(2)
-                kept[name] += int((diff[at_risk] <= KEPT_LEVELS).sum())
-                covered[name] += int(at_risk.sum())
+    for i, before in enumerate(read_frames(target)):
+        if i >= len(has_face):
+            break
         if not has_face[i]:
             continue
+        h, w = before.shape[:2]
+        hull = hull_mask(landmarks[i], (h, w)) > 127
+        exact = hull & ~hidden[i].any(0)
         crop_masks = {"predicted": predicted[i]}
         if own is not None:  # what refine's occlusion source keeps, before softening
             crop_masks["occlusion"] = np.minimum(predicted[i], own[i])
@@ -81,6 +83,48 @@ def occlusion_figures(
             inter[name] += int((m & exact).sum())
             union[name] += int((m | exact).sum())
     out = {f"mask_iou_{k}": inter[k] / max(union[k], 1) for k in inter}
-    for name in planes:
-        out[f"occluder_kept{name}"] = kept[name] / covered[name] if covered[name] else 1.0
+    out |= kept_shares(target, final, hidden, landmarks, kinds, "occluder_kept")
+    if unswapped is not None:
+        out |= kept_shares(target, unswapped, hidden, landmarks, kinds, "occluder_kept_unswapped")
+    return out
+
+
+def kept_shares(
+    target: Path,
+    output: Path,
+    hidden: np.ndarray,
+    landmarks: np.ndarray,
+    kinds: list[str],
+    key: str,
+) -> dict[str, float]:
+    """``key`` and ``key_<kind>``: the share of occluder pixels inside the hull that
+    ``output`` leaves within ``KEPT_LEVELS`` of ``target``."""
+    planes = ["", *(f"_{k}" for k in kinds)]  # "" = every occluder together
+    kept, covered = dict.fromkeys(planes, 0), dict.fromkeys(planes, 0)
+    for i, (before, after) in enumerate(zip(read_frames(target), read_frames(output))):
+        hull = hull_mask(landmarks[i], before.shape[:2]) > 127
+        diff = None
+        for name, plane in zip(planes, [hidden[i].any(0), *hidden[i]]):
+            at_risk = hull & plane
+            if at_risk.any():
+                if diff is None:
+                    diff = np.abs(after.astype(np.int16) - before.astype(np.int16)).mean(2)
+                kept[name] += int((diff[at_risk] <= KEPT_LEVELS).sum())
+                covered[name] += int(at_risk.sum())
+    return {f"{key}{n}": kept[n] / covered[n] if covered[n] else 1.0 for n in planes}
+
+
+def marked_and_encoded(
+    target: Target, tag: str, provenance: DictConfig, crf: int, preset: str, out: Path
+) -> Path:
+    """``out``: the target's frames through refine's marks (run ``tag``) and its final
+    encode, nothing swapped."""
+    marker = FrameMarker(tag, provenance)
+    writer = None
+    for frame in target.read():
+        if writer is None:
+            writer = target.video_writer(out, frame, crf, preset)
+        writer.write(marker(frame))
+    if writer is not None:
+        writer.close()
     return out

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +31,7 @@ from pipeline.evaluate.evaluators import (
     save_evaluators,
 )
 from pipeline.evaluate.metrics import ClipScorer, Truth, WatermarkScore, score_clip
-from pipeline.evaluate.occlusion import load_hidden, occlusion_figures
+from pipeline.evaluate.occlusion import load_hidden, marked_and_encoded, occlusion_figures
 from pipeline.evaluate.reference_free import score_without_truth
 from pipeline.faces.detect import FaceAnalyzer
 from pipeline.generate.targets import Target, open_targets
@@ -60,6 +61,7 @@ HEADLINE = (
     "seam_color_gap",
     # clips with occluders: pipeline/evaluate/occlusion.py
     "occluder_kept",
+    "occluder_kept_unswapped",
     "mask_iou_predicted",
     "mask_iou_occlusion",
     # the voice (pipeline/evaluate/voice.py): held-out sentences, then the clips' tracks
@@ -136,7 +138,18 @@ def evaluate_targets(cfg: DictConfig) -> tuple[dict, dict[str, list[dict]]]:
             width = t.meta.get("width") or t.meta["size"]
             hidden, kinds = load_hidden(t.folder / "occluders.npz", int(width))
             generated = paths.GENERATED / t.name
-            clips[t.name] |= occlusion_figures(t.media, final, hidden, landmarks, generated, kinds)
+            with tempfile.TemporaryDirectory() as tmp:
+                unswapped = marked_and_encoded(
+                    t,
+                    prov["run_tag"],
+                    cfg.provenance,
+                    cfg.refine.crf,
+                    cfg.refine.preset,
+                    Path(tmp) / "unswapped.mp4",
+                )
+                clips[t.name] |= occlusion_figures(
+                    t.media, final, hidden, landmarks, generated, kinds, unswapped
+                )
             clips[t.name]["occluded"] = True
     return clips, rows
 
