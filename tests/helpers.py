@@ -1,5 +1,6 @@
 """What tests share: the project root, running commands, scratch repos, the smoke config,
-a real MLflow server, waiting for DVC's queue, and a training killed at a checkpoint. Fixtures live in conftest.py."""
+a real MLflow server, waiting for DVC's queue, and a training killed at a checkpoint.
+Fixtures live in conftest.py."""
 
 from __future__ import annotations
 

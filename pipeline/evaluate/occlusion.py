@@ -62,12 +62,8 @@ def occlusion_figures(
         own = np.load(generated / "own_masks.npy", mmap_mode="r")
     inter = dict.fromkeys(["predicted", "hull"] + (["occlusion"] if own is not None else []), 0)
     union = dict.fromkeys(inter, 0)
-    for i, before in enumerate(read_frames(target)):
-        if i >= len(has_face):
-            break
-        if not has_face[i]:
-            continue
-        h, w = before.shape[:2]
+    h, w = hidden.shape[2:]
+    for i in np.flatnonzero(has_face[: len(hidden)]):
         hull = hull_mask(landmarks[i], (h, w)) > 127
         exact = hull & ~hidden[i].any(0)
         crop_masks = {"predicted": predicted[i]}
