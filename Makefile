@@ -53,7 +53,8 @@ params: $(STAMP)
 ui: $(STAMP)
 	mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlflow.db --host 127.0.0.1 --port 5000
 
-# quality_curve.py takes about 2.5 hours on 2 cores: 3 random pairs, each one run of 40
+# quality_curve.py takes about 2.5 hours on 2 cores with native bf16 (about 4 on an
+# AVX2-only CPU): 3 random pairs, each one run of 40
 # minutes with the smaller budgets branched off it. Add `--recipes current,before` to put
 # the recipe before issue 10 beside it (which trains each budget from scratch).
 bench: $(STAMP)
