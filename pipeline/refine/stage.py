@@ -39,9 +39,9 @@ def check_config(cfg: DictConfig) -> None:
 
 
 def before_after_sheet(pairs: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
-    """Rows of (original, refined) pairs, labelled."""
+    """Rows of (original, refined) pairs under "before" and "after" headers."""
     images = [im for pair in pairs for im in pair]
-    return image_grid(images, 2, labels=["before | after"] + [""] * (len(pairs) - 1))
+    return image_grid(images, 2, col_labels=["before", "after"])
 
 
 def refine_all(cfg: DictConfig, out_root: Path, tag: str) -> list[dict]:

@@ -13,7 +13,16 @@ import torch
 from pipeline.train.module import to_float
 from pipeline.viz.grid import image_grid
 
-PREVIEW_ROWS = ("{a}", "{a}→{a}", "{a}→{b}", "{b}", "{b}→{b}", "{b}→{a}")
+# Two-line row labels (face, then what the model drew from it); ASCII, since OpenCV's
+# font has no arrow glyph.
+PREVIEW_ROWS = (
+    "{a}\ninput",
+    "{a}\n-> {a}",
+    "{a}\n-> {b}",
+    "{b}\ninput",
+    "{b}\n-> {b}",
+    "{b}\n-> {a}",
+)
 
 
 class AtomicCheckpoint(pl.Callback):
