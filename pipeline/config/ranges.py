@@ -19,7 +19,7 @@ from typing import Any
 from omegaconf import DictConfig, ListConfig
 
 from pipeline.config.rules import Rule
-from pipeline.provenance.marks import STRENGTH
+from pipeline.provenance.marks import FACE_STRENGTH, STRENGTH
 
 
 @dataclass(frozen=True)
@@ -149,6 +149,7 @@ RANGES: dict[str, Range] = {
     "refine.before_after": Range(0, 64, what="frames"),
     # provenance
     "provenance.watermark_strength": Range(*STRENGTH, what="grey levels"),
+    "provenance.watermark_face_strength": Range(*FACE_STRENGTH, what="grey levels"),
     # evaluate
     "evaluate.gallery_identities": Range(0, 10**4, what="people"),
     "evaluate.gallery_seed": SEED,

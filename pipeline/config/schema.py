@@ -278,7 +278,10 @@ class ProvenanceConf:
 
     label: bool = True  # the visible "synthetic" label
     label_text: str = "SYNTHETIC - AI-generated"
-    watermark_strength: float = 3.0  # grey levels; lower is less visible and less robust
+    # grey levels; lower is less visible and less robust
+    watermark_strength: float = 4.0
+    # grey levels on the swapped face itself, where it costs the swap's fidelity most
+    watermark_face_strength: float = 1.0
     certificate: str = ""  # PEM chain (signer first); empty: the project's own key
     private_key: str = ""  # PEM private key of that certificate
 
@@ -297,7 +300,8 @@ class RefineConf:
     blend: str = "alpha"  # alpha | poisson (OpenCV seamlessClone)
     sharpen: float = 0.3  # unsharp-mask amount; 0 turns it off
     sharpen_sigma: float = 1.0  # unsharp-mask radius, frame pixels
-    crf: int = 23  # H.264 quality of the final video
+    # H.264 quality of the final video; 20 keeps occluders and the swap (docs/architecture.md)
+    crf: int = 20
     preset: str = "medium"  # x264 preset of the final video
     side_by_side_height: int = 256  # panel height of original | swapped | ground truth
     before_after: int = 4  # frames logged to MLflow as before/after pairs

@@ -111,16 +111,23 @@ def kept_shares(
 
 
 def marked_and_encoded(
-    target: Target, tag: str, provenance: DictConfig, crf: int, preset: str, out: Path
+    target: Target,
+    tag: str,
+    provenance: DictConfig,
+    crf: int,
+    preset: str,
+    out: Path,
+    landmarks: np.ndarray,
 ) -> Path:
-    """``out``: the target's frames through refine's marks (run ``tag``) and its final
+    """``out``: the target's frames through refine's marks (run ``tag``, the face's share
+    of the watermark where ``landmarks``, NaN where no face, put it) and its final
     encode, nothing swapped."""
     marker = FrameMarker(tag, provenance)
     writer = None
-    for frame in target.read():
+    for frame, lm in zip(target.read(), landmarks):
         if writer is None:
             writer = target.video_writer(out, frame, crf, preset)
-        writer.write(marker(frame))
+        writer.write(marker(frame, lm if np.isfinite(lm).all() else None))
     if writer is not None:
         writer.close()
     return out

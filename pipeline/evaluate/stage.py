@@ -138,6 +138,8 @@ def evaluate_targets(cfg: DictConfig) -> tuple[dict, dict[str, list[dict]]]:
             width = t.meta.get("width") or t.meta["size"]
             hidden, kinds = load_hidden(t.folder / "occluders.npz", int(width))
             generated = paths.GENERATED / t.name
+            with np.load(generated / "track.npz") as track:  # what refine marked by
+                used = np.where(track["has_face"][:, None, None], track["landmarks"], np.nan)
             with tempfile.TemporaryDirectory() as tmp:
                 unswapped = marked_and_encoded(
                     t,
@@ -146,6 +148,7 @@ def evaluate_targets(cfg: DictConfig) -> tuple[dict, dict[str, list[dict]]]:
                     cfg.refine.crf,
                     cfg.refine.preset,
                     Path(tmp) / "unswapped.mp4",
+                    used,
                 )
                 clips[t.name] |= occlusion_figures(
                     t.media, final, hidden, landmarks, generated, kinds, unswapped

@@ -54,7 +54,7 @@ def generate_target(
     size: int,
     cfg: DictConfig,
     out_dir: Path,
-    mark: Callable[[np.ndarray], np.ndarray],
+    mark: Callable[..., np.ndarray],  # mark(frame, face landmarks or None)
     bar: tqdm | None = None,
     coverage: float = HEAD_COVERAGE,
 ) -> dict:
@@ -94,7 +94,7 @@ def generate_target(
             infer_s += time.perf_counter() - t0
         for i, frame in pending:
             out = paste(frame, faces[i], masks[i], matrices[i]) if has_face[i] else frame
-            sink.write(i, {"": mark(out)})
+            sink.write(i, {"": mark(out, used[i] if has_face[i] else None)})
         if bar is not None:
             bar.update(len(pending))
         pending.clear()

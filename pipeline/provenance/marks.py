@@ -6,19 +6,33 @@ import numpy as np
 from omegaconf import DictConfig
 
 from pipeline.errors import UserError
+from pipeline.faces.mask import hull_mask
 from pipeline.provenance.label import Label
 from pipeline.provenance.watermark import Embedder, Layout
 
 STRENGTH = (1.0, 12.0)
+FACE_STRENGTH = (0.0, 12.0)
+# The face's share of the mark covers the hull of its landmarks grown by this factor
+# about their centre, so the paste's feathered edge lies inside it.
+FACE_GROW = 1.15
 
 
 def check_provenance(provenance: DictConfig) -> None:
-    lo, hi = STRENGTH
-    if not lo <= provenance.watermark_strength <= hi:
-        raise UserError(
-            f"provenance.watermark_strength must be in [{lo:g}, {hi:g}] grey levels; "
-            "fix it in conf/ or with '-S'."
-        )
+    for key, (lo, hi) in (
+        ("watermark_strength", STRENGTH),
+        ("watermark_face_strength", FACE_STRENGTH),
+    ):
+        if not lo <= provenance[key] <= hi:
+            raise UserError(
+                f"provenance.{key} must be in [{lo:g}, {hi:g}] grey levels; "
+                "fix it in conf/ or with '-S'."
+            )
+
+
+def face_region(landmarks: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """(H, W) uint8, 255 over the face that ``landmarks`` (68, 2) outline, grown a little."""
+    centre = landmarks.mean(0)
+    return hull_mask(centre + (landmarks - centre) * FACE_GROW, shape)
 
 
 def check_markable(height: int, width: int, what: str) -> None:
@@ -33,19 +47,27 @@ def check_markable(height: int, width: int, what: str) -> None:
 
 
 class FrameMarker:
-    """Marks frames for one run; overlays are built once per frame size."""
+    """Marks frames for one run; overlays are built once per frame size. Given the
+    swapped face's landmarks, the watermark there has ``watermark_face_strength``."""
 
     def __init__(self, tag: str, provenance: DictConfig):
         self.tag = tag
         self.cfg = provenance
         self._by_size: dict[tuple[int, int], tuple[Label | None, Embedder]] = {}
 
-    def __call__(self, frame: np.ndarray) -> np.ndarray:
+    def __call__(self, frame: np.ndarray, landmarks: np.ndarray | None = None) -> np.ndarray:
         size = frame.shape[:2]
         if size not in self._by_size:
             label = Label(self.cfg.label_text, *size) if self.cfg.label else None
-            self._by_size[size] = (label, Embedder(self.tag, *size, self.cfg.watermark_strength))
+            embed = Embedder(
+                self.tag,
+                *size,
+                self.cfg.watermark_strength,
+                face_strength=self.cfg.watermark_face_strength,
+            )
+            self._by_size[size] = (label, embed)
         label, embed = self._by_size[size]
         if label is not None:
             frame = label(frame)
-        return embed(frame)
+        face = None if landmarks is None else face_region(np.asarray(landmarks), size)
+        return embed(frame, face)

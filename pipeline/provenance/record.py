@@ -55,6 +55,7 @@ def provenance_record(cfg: DictConfig, run_id: str, stage: str, model_file: Path
             "payload": "run_tag (48 bits) + CRC-16",
             "cell": CELL,
             "strength": prov.watermark_strength,
+            "face_strength": prov.watermark_face_strength,
         },
         "visible_label": prov.label_text if prov.label else None,
     }

@@ -6,7 +6,10 @@ Scheme (spread spectrum on a cell grid, keyed by a fixed public seed):
   * embedding adds ``strength`` grey levels times chip x bit to every pixel of the cell
     (all three channels, so luma carries it and chroma subsampling does not matter);
   * detection high-passes the luma, averages it per cell, correlates with the chips and
-    sums per bit over all cells and all frames; the signs are the bits.
+    sums per bit over all cells and all frames; the signs are the bits;
+  * the swapped face can carry a weaker mark than the rest of the frame (Embedder's
+    ``face_strength``): the face is where a viewer looks and where the mark costs the
+    swap's fidelity most, while the rest of the frame carries the evidence.
 Cells of 4 pixels line up with H.264's 4x4 transform blocks, so the mark lives in their
 DC terms, which the encoder keeps; the same static pattern in every frame is carried
 through P-frames by prediction; summing over frames gives the clip-level robustness.
@@ -81,25 +84,50 @@ class Layout:
 
 
 class Embedder:
-    """Adds the mark of one run tag to frames of one size (precomputed once)."""
+    """Adds the mark of one run tag to frames of one size (precomputed once).
 
-    def __init__(self, tag: str, height: int, width: int, strength: float = 3.0, cell: int = CELL):
+    ``strength`` grey levels everywhere, except inside a ``face`` mask given per frame,
+    which gets ``face_strength`` (blended across the mask's soft edge)."""
+
+    def __init__(
+        self,
+        tag: str,
+        height: int,
+        width: int,
+        strength: float = 3.0,
+        cell: int = CELL,
+        face_strength: float | None = None,
+    ):
         lay = Layout.for_size(height, width, cell)
-        cells = lay.chip * encode(tag)[lay.bit] * strength
-        pattern = np.zeros((height, width), np.float32)
+        cells = lay.chip * encode(tag)[lay.bit]
+        sign = np.zeros((height, width), np.float32)
         gh, gw = cells.shape
-        pattern[: gh * cell, : gw * cell] = cv2.resize(
+        sign[: gh * cell, : gw * cell] = cv2.resize(
             cells, (gw * cell, gh * cell), interpolation=cv2.INTER_NEAREST
         )
-        level = np.floor(np.abs(pattern) + 0.5).astype(np.uint8)  # half up: 0.5 -> 1
-        self._add = np.repeat(np.where(pattern > 0, level, 0)[..., None], 3, 2)
-        self._sub = np.repeat(np.where(pattern < 0, level, 0)[..., None], 3, 2)
+        level = np.floor(np.abs(sign) * strength + 0.5).astype(np.uint8)  # half up: 0.5 -> 1
+        self._add = np.repeat(np.where(sign > 0, level, 0)[..., None], 3, 2)
+        self._sub = np.repeat(np.where(sign < 0, level, 0)[..., None], 3, 2)
+        self._sign, self.strength, self.face_strength = sign, strength, face_strength
         self.shape = (height, width)
 
-    def __call__(self, frame: np.ndarray) -> np.ndarray:
+    def __call__(self, frame: np.ndarray, face: np.ndarray | None = None) -> np.ndarray:
+        """``face``: (H, W) uint8, 255 where the frame's swapped face is (or None)."""
         if frame.shape[:2] != self.shape:
             raise ValueError(f"frame {frame.shape[:2]} does not match the mark {self.shape}")
-        return cv2.subtract(cv2.add(frame, self._add), self._sub)
+        out = cv2.subtract(cv2.add(frame, self._add), self._sub)
+        if face is None or self.face_strength is None or self.face_strength == self.strength:
+            return out
+        x, y, w, h = cv2.boundingRect(face)
+        if w == 0 or h == 0:
+            return out
+        box = (slice(y, y + h), slice(x, x + w))  # only the face's box is marked again
+        weight = face[box].astype(np.float32) / 255
+        strength = self.strength + (self.face_strength - self.strength) * weight
+        sign = self._sign[box]
+        delta = (np.floor(np.abs(sign) * strength + 0.5) * sign).astype(np.int16)
+        out[box] = np.clip(frame[box].astype(np.int16) + delta[..., None], 0, 255)
+        return out
 
 
 @dataclass

@@ -72,7 +72,7 @@ def refine_target(
     gen_dir: Path,
     cfg: DictConfig,
     out_dir: Path,
-    mark: Callable[[np.ndarray], np.ndarray],
+    mark: Callable[..., np.ndarray],  # mark(frame, face landmarks or None)
     bar: tqdm | None = None,
     voice: Path | None = None,
 ) -> dict:
@@ -114,7 +114,7 @@ def refine_target(
             if has_face[i]
             else frame
         )
-        out = mark(out)
+        out = mark(out, landmarks[i] if has_face[i] else None)
         panels = [frame, out] + ([next(truths)] if truths is not None else [])
         sbs = mark(side_by_side(panels, captions[: len(panels)], cfg.side_by_side_height))
         sink.write(i, {"": out, ".side_by_side": sbs})
