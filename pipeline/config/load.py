@@ -9,6 +9,7 @@ here, before any work, and a problem becomes a ``UserError`` naming the key.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +100,8 @@ def _locate(raw: Any, key: str, msg: str) -> str:
     """
     if "." in key:  # already a path
         return key
+    shown = re.match(r"Value '(.*)' of type", msg)  # the value the message quotes, whole
+    exact: list[str] = []
     quoted: list[str] = []
     named: list[str] = []
     # Messages that quote no value still say what kind of value was wrong.
@@ -122,13 +125,15 @@ def _locate(raw: Any, key: str, msg: str) -> str:
             if str(k) == key:
                 if fits(v):
                     named.append(p)
-                if f"'{v}'" in msg:
+                if shown and str(v) == shown.group(1):
+                    exact.append(p)
+                if f"'{v}'" in msg:  # a leaf of 0 is also "quoted" by a value of {'0': 0}
                     quoted.append(p)
             walk(v, p)
 
     walk(raw, "")
-    if quoted:
-        return quoted[0]
+    if exact or quoted:
+        return (exact or quoted)[0]
     return named[0] if len(named) == 1 else key
 
 
