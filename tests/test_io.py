@@ -100,3 +100,43 @@ def test_corrupt_or_missing_video_is_a_user_error(tmp_path):
         list(read_frames(bad))
     with pytest.raises(UserError, match="missing.mp4"):
         list(read_frames(tmp_path / "missing.mp4"))
+
+
+def _x264_settings(path) -> str:
+    """The settings x264 writes into the stream it encodes (its SEI text)."""
+    data = path.read_bytes()
+    start = data.index(b"x264 - core")
+    return data[start : data.index(b"\0", start)].decode()
+
+
+def test_large_frames_get_the_hd_encoding_and_small_ones_the_plain_one(tmp_path):
+    """refine.hd: the final of a 720p clip (either way up) is encoded at the HD preset
+    and CRF, a smaller stream of the same clip (its side-by-side) at the plain ones."""
+    from pipeline.generate.targets import Target
+    from pipeline.io.sink import Encoding, FrameSink
+
+    folder = tmp_path / "clip"
+    folder.mkdir()
+    with VideoWriter(folder / "video.mp4", (64, 48), 25) as out:
+        out.write(np.zeros((48, 64, 3), np.uint8))  # the target's own file: any size
+    target = Target("clip", "video", folder, {"frames": 2, "fps": 25})
+    enc = Encoding(20, "medium", hd_pixels=1280 * 720, hd_crf=19, hd_preset="veryfast")
+    sink = FrameSink(target, tmp_path, ["0", "1"], enc)
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        sink.write(
+            i,
+            {
+                "": rng.integers(0, 256, (1280, 720, 3), np.uint8),  # portrait 720p
+                ".side_by_side": rng.integers(0, 256, (256, 640, 3), np.uint8),
+            },
+        )
+    sink.close()
+    hd, small = (_x264_settings(tmp_path / f"clip{s}.mp4") for s in ("", ".side_by_side"))
+    assert " crf=19.0 " in hd and " subme=2 " in hd  # veryfast
+    assert " crf=20.0 " in small and " subme=7 " in small  # medium
+    assert enc.for_frame(np.zeros((719, 1280, 3), np.uint8)) == (20, "medium")
+    assert Encoding(23, "veryfast").for_frame(np.zeros((2160, 3840, 3), np.uint8)) == (
+        23,
+        "veryfast",
+    )

@@ -214,6 +214,26 @@ def test_stills_are_swapped_and_a_frame_without_a_face_passes_through(swapped):
     assert run(["python", "-m", "pipeline.verify", str(final / face)], repo).returncode == 0
 
 
+def test_generate_keeps_the_aligned_target_crops_refine_colours_against(swapped):
+    """Refine takes the target's crops from generate instead of warping every frame
+    again: they are exactly the crops of the target's decoded frames."""
+    from pipeline.faces.align import warp_face
+    from pipeline.io.video import read_frames
+
+    repo, _ = swapped
+    gen = repo / "outputs/generated/a_to_b"
+    crops = np.load(gen / "crops.npy")
+    with np.load(gen / "track.npz") as track:
+        matrices, has_face = track["matrices"], track["has_face"]
+    frames = list(read_frames(repo / "data/targets/a_to_b/video.mp4"))
+    assert len(frames) == len(crops) and has_face.any()
+    for i, frame in enumerate(frames):
+        if has_face[i]:
+            assert np.array_equal(crops[i], warp_face(frame, matrices[i], crops.shape[1]))
+        else:
+            assert not crops[i].any()
+
+
 def test_a_refine_only_change_reruns_refine_only(swapped):
     repo, _ = swapped
     commit_params(repo, "experiment=smoke", "refine.color=lct")

@@ -145,6 +145,8 @@ RANGES: dict[str, Range] = {
     "refine.sharpen": Range(0.0, 10.0, what="an unsharp-mask amount"),
     "refine.sharpen_sigma": Range(0.0, 20.0, lo_open=True, what="pixels"),
     "refine.crf": CRF,
+    "refine.hd.crf": CRF,
+    "refine.hd.min_pixels": Range(1, 2**31 - 1, what="pixels per frame"),
     "refine.side_by_side_height": Range(128, 2160, what="pixels"),
     "refine.before_after": Range(0, 64, what="frames"),
     # provenance

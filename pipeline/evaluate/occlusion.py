@@ -30,6 +30,7 @@ from omegaconf import DictConfig
 
 from pipeline.faces.mask import hull_mask
 from pipeline.generate.targets import Target
+from pipeline.io.sink import Encoding
 from pipeline.io.video import read_frames
 from pipeline.provenance.marks import FrameMarker
 
@@ -114,19 +115,18 @@ def marked_and_encoded(
     target: Target,
     tag: str,
     provenance: DictConfig,
-    crf: int,
-    preset: str,
+    encoding: Encoding,
     out: Path,
     landmarks: np.ndarray,
 ) -> Path:
     """``out``: the target's frames through refine's marks (run ``tag``, the face's share
     of the watermark where ``landmarks``, NaN where no face, put it) and its final
-    encode, nothing swapped."""
+    encode (refine's ``encoding``), nothing swapped."""
     marker = FrameMarker(tag, provenance)
     writer = None
     for frame, lm in zip(target.read(), landmarks):
         if writer is None:
-            writer = target.video_writer(out, frame, crf, preset)
+            writer = target.video_writer(out, frame, *encoding.for_frame(frame))
         writer.write(marker(frame, lm if np.isfinite(lm).all() else None))
     if writer is not None:
         writer.close()

@@ -36,6 +36,7 @@ from pipeline.evaluate.reference_free import score_without_truth
 from pipeline.faces.detect import FaceAnalyzer
 from pipeline.generate.targets import Target, open_targets
 from pipeline.io.atomic import atomic_outputs
+from pipeline.io.sink import Encoding
 from pipeline.io.video import read_frames
 from pipeline.tracking import execution_run_id, stage_run
 
@@ -145,8 +146,7 @@ def evaluate_targets(cfg: DictConfig) -> tuple[dict, dict[str, list[dict]]]:
                     t,
                     prov["run_tag"],
                     cfg.provenance,
-                    cfg.refine.crf,
-                    cfg.refine.preset,
+                    Encoding.of(cfg.refine),
                     Path(tmp) / "unswapped.mp4",
                     used,
                 )

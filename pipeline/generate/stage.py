@@ -19,6 +19,7 @@ from pipeline.generate.swap import generate_target
 from pipeline.generate.swapper import Swapper
 from pipeline.generate.targets import Target, open_targets
 from pipeline.io.atomic import atomic_outputs
+from pipeline.io.video import PRESETS
 from pipeline.provenance.marks import FrameMarker, check_markable, check_provenance
 from pipeline.provenance.seal import seal_outputs
 from pipeline.provenance.watermark import run_tag
@@ -34,6 +35,7 @@ def check_config(cfg: DictConfig) -> None:
         choice(g.precision, ("auto", "bf16", "fp32"), "generate.precision"),
         choice(g.smoothing.method, METHODS, "generate.smoothing.method"),
         choice(g.occlusion_mask, OCCLUSION_MASKS, "generate.occlusion_mask"),
+        choice(g.preset, PRESETS, "generate.preset"),
     ]
     enforce(rules)
     check_provenance(cfg.provenance)

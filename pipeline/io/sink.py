@@ -4,6 +4,7 @@ composite and refine's final and side-by-side outputs are all written through it
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -24,6 +25,34 @@ class Source(Protocol):
     ) -> VideoWriter: ...
 
 
+@dataclass(frozen=True)
+class Encoding:
+    """x264 settings of a clip's streams: ``crf`` and ``preset``, except for frames of at
+    least ``hd_pixels`` pixels (either orientation), which get ``hd_crf`` and ``hd_preset``.
+
+    On large frames the encoder is the final encode's bound, and a faster preset at a
+    CRF one lower keeps the face as well in a file of the same size; on small frames it
+    does not (docs/architecture.md, "HD throughput")."""
+
+    crf: int
+    preset: str
+    hd_pixels: int | None = None  # None: one setting for every size
+    hd_crf: int | None = None
+    hd_preset: str | None = None
+
+    @classmethod
+    def of(cls, cfg) -> Encoding:
+        """From a config with ``crf``, ``preset`` and an ``hd`` group (refine's)."""
+        hd = cfg.hd
+        return cls(cfg.crf, cfg.preset, hd.min_pixels, hd.crf, hd.preset)
+
+    def for_frame(self, frame: np.ndarray) -> tuple[int, str]:
+        h, w = frame.shape[:2]
+        if self.hd_pixels is not None and h * w >= self.hd_pixels:
+            return self.hd_crf, self.hd_preset
+        return self.crf, self.preset
+
+
 class FrameSink:
     """``write(i, {suffix: frame})``: the stream "" is the main one, others (say
     ".side_by_side") go to files named with their suffix. ``files`` lists what was
@@ -34,13 +63,12 @@ class FrameSink:
         target: Source,
         folder: Path,
         names: list[str],
-        crf: int,
-        preset: str,
+        encoding: Encoding,
         image_format: str | None = None,  # None: each still keeps its own extension
         audio: Path | None = None,  # a sound track in place of the target's own
     ):
         self.target, self.folder, self.names, self.audio = target, folder, names, audio
-        self.crf, self.preset, self.image_format = crf, preset, image_format
+        self.encoding, self.image_format = encoding, image_format
         self.writers: dict[str, VideoWriter] = {}
         self.files: list[str] = []
 
@@ -57,8 +85,9 @@ class FrameSink:
         for suffix, frame in frames.items():
             if suffix not in self.writers:
                 name = f"{self.target.name}{suffix}.mp4"
+                crf, preset = self.encoding.for_frame(frame)
                 self.writers[suffix] = self.target.video_writer(
-                    self.folder / name, frame, self.crf, self.preset, self.audio
+                    self.folder / name, frame, crf, preset, self.audio
                 )
                 self.files.append(name)
             self.writers[suffix].write(frame)

@@ -23,7 +23,7 @@ from pipeline.faces.align import transform_points, warp_face
 from pipeline.faces.mask import hull_mask, skin_mask
 from pipeline.generate.targets import Target
 from pipeline.io.image import read_image
-from pipeline.io.sink import FrameSink
+from pipeline.io.sink import Encoding, FrameSink
 from pipeline.io.video import read_frames
 from pipeline.refine import color
 from pipeline.refine.blend import blend_face, shape_mask
@@ -46,10 +46,13 @@ class Refiner:
         matrix: np.ndarray,
         lm,
         own: np.ndarray | None = None,
+        crop: np.ndarray | None = None,
     ) -> np.ndarray:
+        """``crop``: the frame's aligned crop under ``matrix`` where generate kept it
+        (else it is warped again)."""
         s = self.size
         lm_crop = transform_points(lm, matrix)
-        target = warp_face(frame, matrix, s)
+        target = warp_face(frame, matrix, s) if crop is None else crop
         region = (hull_mask(lm_crop, (s, s)) > 127) & (mask > 127)
         stats_region = region
         if self.cfg.color_region == "skin":
@@ -79,6 +82,7 @@ def refine_target(
     """Refine one target's generated faces into its final outputs; ``voice`` (a WAV) is
     their sound track in place of the target's own."""
     faces = np.load(gen_dir / "faces.npy", mmap_mode="r")
+    crops = np.load(gen_dir / "crops.npy", mmap_mode="r")
     masks = np.load(gen_dir / "masks.npy", mmap_mode="r")
     own = None
     if cfg.mask.source == "occlusion":
@@ -98,7 +102,7 @@ def refine_target(
     out_dir.mkdir(parents=True)
     captions = ["original", "swapped", "ground truth"]
     fmt = cfg.image_format if target.kind == "images" else None
-    sink = FrameSink(target, out_dir, names, cfg.crf, cfg.preset, fmt, voice)
+    sink = FrameSink(target, out_dir, names, Encoding.of(cfg), fmt, voice)
     keep = set(_spread(np.flatnonzero(has_face), cfg.before_after))
     pairs: list[tuple[np.ndarray, np.ndarray]] = []
     truths = _truth_frames(target)
@@ -110,7 +114,7 @@ def refine_target(
             refiner.color.reset()  # stills are independent pictures
         mine = None if own is None else own[i]
         out = (
-            refiner(frame, faces[i], masks[i], matrices[i], landmarks[i], mine)
+            refiner(frame, faces[i], masks[i], matrices[i], landmarks[i], mine, crops[i])
             if has_face[i]
             else frame
         )

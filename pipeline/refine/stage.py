@@ -16,6 +16,7 @@ from pipeline.config.rules import choice, enforce
 from pipeline.errors import UserError
 from pipeline.generate.targets import open_targets
 from pipeline.io.atomic import atomic_outputs
+from pipeline.io.video import PRESETS
 from pipeline.provenance.marks import FrameMarker, check_provenance
 from pipeline.provenance.seal import seal_outputs
 from pipeline.provenance.watermark import run_tag
@@ -33,6 +34,8 @@ def check_config(cfg: DictConfig) -> None:
         choice(r.mask.source, blend.SOURCES, "refine.mask.source"),
         choice(r.blend, blend.MODES, "refine.blend"),
         choice(r.image_format, ("png", "jpg"), "refine.image_format"),
+        choice(r.preset, PRESETS, "refine.preset"),
+        choice(r.hd.preset, PRESETS, "refine.hd.preset"),
     ]
     enforce(rules)
     check_provenance(cfg.provenance)
