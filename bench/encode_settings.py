@@ -47,6 +47,7 @@ def main() -> None:
     from pipeline.config.load import validate
     from pipeline.evaluate.metrics import masked_psnr, masked_ssim
     from pipeline.faces.mask import hull_mask
+    from pipeline.faces.template import HEAD_COVERAGE
     from pipeline.generate.stage import (
         load_occlusion,
         load_swap_model,
@@ -107,13 +108,10 @@ def main() -> None:
             occlusion=occlusion,
         )
         gen = Path(tmp) / "generated"
+        coverage = meta.get("coverage", HEAD_COVERAGE)  # as the model was trained
+        marker = FrameMarker(TAG, cfg.provenance)
         generate_target(
-            target,
-            swapper,
-            cfg.model.input_size,
-            cfg.generate,
-            gen,
-            FrameMarker(TAG, cfg.provenance),
+            target, swapper, cfg.model.input_size, cfg.generate, gen, marker, coverage=coverage
         )
         with np.load(gen / "track.npz") as track:
             landmarks = track["landmarks"]
@@ -131,7 +129,7 @@ def main() -> None:
             final = out / "clip.mp4"
             ssim, psnr, frame_psnr = [], [], []
             for i, decoded in enumerate(read_frames(final)):
-                if i % 5:
+                if i % 5 or not np.isfinite(landmarks[i]).all():
                     continue
                 face = cv2.dilate(hull_mask(landmarks[i], (height, width)), np.ones((7, 7)))
                 ssim.append(masked_ssim(marker.kept[i], decoded, face > 127))

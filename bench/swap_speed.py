@@ -8,7 +8,7 @@ runs generate (default model, random weights: speed does not depend on training)
 refine (default config, every mark on) on it, and on a clip 4x longer. Prints one JSON
 object per size: frames/s of each stage, end to end (all frames over the sum of both
 stages' time), the final file's size, and each process's peak RSS with their ratio.
-Options: ``--sizes 1280x720`` (comma-separated), config overrides (``refine.preset=fast``).
+Options: ``--sizes 1280x720`` (comma-separated), config overrides (``refine.hd.preset=fast``).
 """
 
 from __future__ import annotations
@@ -138,7 +138,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--sizes", default=SIZES)
-    parser.add_argument("overrides", nargs="*", help="config overrides, e.g. refine.preset=fast")
+    parser.add_argument("overrides", nargs="*", help="config overrides, e.g. refine.hd.preset=fast")
     args = parser.parse_args()
     if args.child:
         print(json.dumps(run_stages(args.child, args.overrides)))

@@ -113,7 +113,8 @@ def test_large_frames_get_the_hd_encoding_and_small_ones_the_plain_one(tmp_path)
     """refine.hd: the final of a 720p clip (either way up) is encoded at the HD preset
     and CRF, a smaller stream of the same clip (its side-by-side) at the plain ones."""
     from pipeline.generate.targets import Target
-    from pipeline.io.sink import Encoding, FrameSink
+    from pipeline.io.encoding import Encoding
+    from pipeline.io.sink import FrameSink
 
     folder = tmp_path / "clip"
     folder.mkdir()

@@ -288,11 +288,12 @@ class ProvenanceConf:
 
 @dataclass
 class EncodeHDConf:
-    """The final encode of large frames, where x264 is refine's bound: at 720p and 1080p
-    ``veryfast`` at CRF 19 keeps the face as ``medium`` at 20 does, in a file of the same
-    size, 1.5x faster (docs/architecture.md, "HD throughput")."""
+    """The final encode of frames of ``min_pixels`` or more. There ``veryfast`` at CRF 19
+    keeps the face as ``medium`` at 20 does, in a file of the same size, and refine runs
+    1.5x faster; on smaller frames the same trade loses some of the face
+    (docs/architecture.md, "HD frames get their own encoding")."""
 
-    min_pixels: int = 921600  # frames this large or larger (1280x720, either way up)
+    min_pixels: int = 921600  # 1280x720's pixel count; frames of any shape this large
     crf: int = 19
     preset: str = "veryfast"
 
@@ -311,10 +312,11 @@ class RefineConf:
     blend: str = "alpha"  # alpha | poisson (OpenCV seamlessClone)
     sharpen: float = 0.3  # unsharp-mask amount; 0 turns it off
     sharpen_sigma: float = 1.0  # unsharp-mask radius, frame pixels
-    # H.264 quality of the final video; 20 keeps occluders and the swap (docs/architecture.md)
+    # H.264 quality of the final video below refine.hd.min_pixels a frame; 20 keeps
+    # occluders and the swap (docs/architecture.md)
     crf: int = 20
-    preset: str = "medium"  # x264 preset of the final video
-    hd: EncodeHDConf = field(default_factory=EncodeHDConf)  # ... of frames 720p and larger
+    preset: str = "medium"  # x264 preset of the final video, ditto
+    hd: EncodeHDConf = field(default_factory=EncodeHDConf)  # the final encode of large frames
     side_by_side_height: int = 256  # panel height of original | swapped | ground truth
     before_after: int = 4  # frames logged to MLflow as before/after pairs
     image_format: str = "png"  # png | jpg, for image-folder targets

@@ -30,7 +30,7 @@ from omegaconf import DictConfig
 
 from pipeline.faces.mask import hull_mask
 from pipeline.generate.targets import Target
-from pipeline.io.sink import Encoding
+from pipeline.io.encoding import Encoding
 from pipeline.io.video import read_frames
 from pipeline.provenance.marks import FrameMarker
 

@@ -36,7 +36,7 @@ from pipeline.evaluate.reference_free import score_without_truth
 from pipeline.faces.detect import FaceAnalyzer
 from pipeline.generate.targets import Target, open_targets
 from pipeline.io.atomic import atomic_outputs
-from pipeline.io.sink import Encoding
+from pipeline.io.encoding import Encoding
 from pipeline.io.video import read_frames
 from pipeline.tracking import execution_run_id, stage_run
 

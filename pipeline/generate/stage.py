@@ -19,7 +19,7 @@ from pipeline.generate.swap import generate_target
 from pipeline.generate.swapper import Swapper
 from pipeline.generate.targets import Target, open_targets
 from pipeline.io.atomic import atomic_outputs
-from pipeline.io.video import PRESETS
+from pipeline.io.encoding import PRESETS
 from pipeline.provenance.marks import FrameMarker, check_markable, check_provenance
 from pipeline.provenance.seal import seal_outputs
 from pipeline.provenance.watermark import run_tag

@@ -4,7 +4,7 @@ Per target, ``outputs/generated/<name>/`` holds:
     faces.npy    (N, S, S, 3) uint8 BGR swapped crops (zeros where no face)
     crops.npy    (N, S, S, 3) uint8 BGR the target's own aligned crops, the network's
                  input; refine compares colours with them instead of warping each frame
-                 again (on a 1080p frame that warp, with its anti-alias blur, is ~5 ms)
+                 again (on a 1080p frame that warp, with its anti-alias blur, is ~6 ms)
     masks.npy    (N, S, S) uint8 predicted masks
     own_masks.npy  (N, S, S) uint8 the visible face, what covers it left out: the
                  occlusion segmenter's masks (generate.occlusion_mask=segmenter), or the
@@ -36,7 +36,8 @@ from pipeline.faces.smoothing import jitter_energy, smooth_track
 from pipeline.faces.template import HEAD_COVERAGE
 from pipeline.generate.swapper import Swapper
 from pipeline.generate.targets import Target
-from pipeline.io.sink import Encoding, FrameSink
+from pipeline.io.encoding import Encoding
+from pipeline.io.sink import FrameSink
 
 
 def jitter_landmarks(landmarks: np.ndarray, amount: float, seed: int) -> np.ndarray:
@@ -74,7 +75,8 @@ def generate_target(
 
     out_dir.mkdir(parents=True)
     faces = np.lib.format.open_memmap(out_dir / "faces.npy", "w+", np.uint8, (n, size, size, 3))
-    inputs = np.lib.format.open_memmap(out_dir / "crops.npy", "w+", np.uint8, (n, size, size, 3))
+    shape = (n, size, size, 3)
+    target_crops = np.lib.format.open_memmap(out_dir / "crops.npy", "w+", np.uint8, shape)
     masks = np.lib.format.open_memmap(out_dir / "masks.npy", "w+", np.uint8, (n, size, size))
     own = None
     if swapper.sees_occluders:
@@ -91,7 +93,7 @@ def generate_target(
         idx = [i for i, _ in pending if has_face[i]]
         if idx:
             crops = np.stack([warp_face(f, matrices[i], size) for i, f in pending if has_face[i]])
-            inputs[idx] = crops
+            target_crops[idx] = crops
             t0 = time.perf_counter()
             faces[idx], masks[idx], own_masks = swapper(crops)
             if own is not None:
@@ -113,8 +115,9 @@ def generate_target(
             flush()
     flush()
     sink.close()
-    for done in (faces, inputs, masks):
-        done.flush()
+    faces.flush()
+    target_crops.flush()
+    masks.flush()
     if own is not None:
         own.flush()
     if seen != n:

@@ -4,13 +4,13 @@ composite and refine's final and side-by-side outputs are all written through it
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import cv2
 import numpy as np
 
+from pipeline.io.encoding import Encoding
 from pipeline.io.video import VideoWriter
 
 
@@ -23,34 +23,6 @@ class Source(Protocol):
     def video_writer(
         self, path: Path, frame: np.ndarray, crf: int, preset: str, audio: Path | None = None
     ) -> VideoWriter: ...
-
-
-@dataclass(frozen=True)
-class Encoding:
-    """x264 settings of a clip's streams: ``crf`` and ``preset``, except for frames of at
-    least ``hd_pixels`` pixels (either orientation), which get ``hd_crf`` and ``hd_preset``.
-
-    On large frames the encoder is the final encode's bound, and a faster preset at a
-    CRF one lower keeps the face as well in a file of the same size; on small frames it
-    does not (docs/architecture.md, "HD throughput")."""
-
-    crf: int
-    preset: str
-    hd_pixels: int | None = None  # None: one setting for every size
-    hd_crf: int | None = None
-    hd_preset: str | None = None
-
-    @classmethod
-    def of(cls, cfg) -> Encoding:
-        """From a config with ``crf``, ``preset`` and an ``hd`` group (refine's)."""
-        hd = cfg.hd
-        return cls(cfg.crf, cfg.preset, hd.min_pixels, hd.crf, hd.preset)
-
-    def for_frame(self, frame: np.ndarray) -> tuple[int, str]:
-        h, w = frame.shape[:2]
-        if self.hd_pixels is not None and h * w >= self.hd_pixels:
-            return self.hd_crf, self.hd_preset
-        return self.crf, self.preset
 
 
 class FrameSink:

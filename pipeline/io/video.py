@@ -12,20 +12,6 @@ import numpy as np
 
 from pipeline.errors import UserError
 
-# x264's presets, fastest first
-PRESETS = (
-    "ultrafast",
-    "superfast",
-    "veryfast",
-    "faster",
-    "fast",
-    "medium",
-    "slow",
-    "slower",
-    "veryslow",
-    "placebo",
-)
-
 
 class VideoWriter:
     """Stream BGR frames into an H.264 MP4, muxing an audio file's track if given.

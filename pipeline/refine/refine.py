@@ -22,8 +22,9 @@ from pipeline.errors import UserError
 from pipeline.faces.align import transform_points, warp_face
 from pipeline.faces.mask import hull_mask, skin_mask
 from pipeline.generate.targets import Target
+from pipeline.io.encoding import Encoding
 from pipeline.io.image import read_image
-from pipeline.io.sink import Encoding, FrameSink
+from pipeline.io.sink import FrameSink
 from pipeline.io.video import read_frames
 from pipeline.refine import color
 from pipeline.refine.blend import blend_face, shape_mask
@@ -82,6 +83,11 @@ def refine_target(
     """Refine one target's generated faces into its final outputs; ``voice`` (a WAV) is
     their sound track in place of the target's own."""
     faces = np.load(gen_dir / "faces.npy", mmap_mode="r")
+    if not (gen_dir / "crops.npy").is_file():
+        raise UserError(
+            f"{gen_dir} was written by an older generate (no crops.npy); re-run the "
+            "generate stage (dvc repro generate)."
+        )
     crops = np.load(gen_dir / "crops.npy", mmap_mode="r")
     masks = np.load(gen_dir / "masks.npy", mmap_mode="r")
     own = None

@@ -16,7 +16,7 @@ from pipeline.config.rules import choice, enforce
 from pipeline.errors import UserError
 from pipeline.generate.targets import open_targets
 from pipeline.io.atomic import atomic_outputs
-from pipeline.io.video import PRESETS
+from pipeline.io.encoding import PRESETS
 from pipeline.provenance.marks import FrameMarker, check_provenance
 from pipeline.provenance.seal import seal_outputs
 from pipeline.provenance.watermark import run_tag
