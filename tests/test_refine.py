@@ -138,3 +138,22 @@ def test_blending_puts_the_face_in_and_leaves_the_rest(clip, mode):
     far[: frame.shape[0] // 2 + 40] = False  # well below the face
     far = far & ~cv2.dilate(inside.astype(np.uint8), np.ones((41, 41))).astype(bool)
     assert np.array_equal(out[far], frame[far])
+
+
+def test_refining_outputs_of_a_generate_without_crops_names_what_to_re_run(tmp_path):
+    """Generated folders from before generate kept the target's crops: refine stops in one
+    sentence naming the folder and the stage to re-run, and writes nothing."""
+    from pipeline.errors import UserError
+    from pipeline.generate.targets import Target
+    from pipeline.refine.refine import refine_target
+
+    gen = tmp_path / "generated"
+    gen.mkdir()
+    np.save(gen / "faces.npy", np.zeros((2, SIZE, SIZE, 3), np.uint8))
+    np.save(gen / "masks.npy", np.zeros((2, SIZE, SIZE), np.uint8))
+    target = Target("clip", "video", tmp_path / "clip", {"frames": 2, "swap_to": "b"})
+    out = tmp_path / "final"
+    with pytest.raises(UserError, match=r"no crops\.npy.*dvc repro generate") as err:
+        refine_target(target, gen, smoke_cfg().refine, out, lambda frame, lm=None: frame)
+    assert str(gen) in str(err.value) and "\n" not in str(err.value)
+    assert not out.exists()
