@@ -45,8 +45,7 @@ def main() -> None:
     from pipeline import paths
     from pipeline.config.compose import compose_conf
     from pipeline.config.load import validate
-    from pipeline.evaluate.metrics import masked_psnr, masked_ssim
-    from pipeline.faces.mask import hull_mask
+    from pipeline.evaluate.metrics import face_region, masked_psnr, masked_ssim
     from pipeline.faces.template import HEAD_COVERAGE
     from pipeline.generate.stage import (
         load_occlusion,
@@ -91,7 +90,7 @@ def main() -> None:
         reader = watermark.Detector()
         for frame in read_frames(path):
             reader.add(frame)
-        return round(float(np.abs(reader.reading().bit_z).min()), 2)
+        return round(reader.reading().min_z, 2)
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "clip"
@@ -131,9 +130,9 @@ def main() -> None:
             for i, decoded in enumerate(read_frames(final)):
                 if i % 5 or not np.isfinite(landmarks[i]).all():
                     continue
-                face = cv2.dilate(hull_mask(landmarks[i], (height, width)), np.ones((7, 7)))
-                ssim.append(masked_ssim(marker.kept[i], decoded, face > 127))
-                psnr.append(masked_psnr(marker.kept[i], decoded, face > 127))
+                face = face_region(landmarks[i], landmarks[i], (height, width))
+                ssim.append(masked_ssim(marker.kept[i], decoded, face))
+                psnr.append(masked_psnr(marker.kept[i], decoded, face))
                 frame_psnr.append(cv2.PSNR(marker.kept[i], decoded))
             again = Path(tmp) / "crf28.mp4"
             cmd = [get_ffmpeg_exe(), "-v", "error", "-y", "-i", str(final)]
